@@ -1,0 +1,65 @@
+"""Global-local filter: the "GF" spatial mixer of HorNet (half 3x3 depthwise conv, half learned FFT filter)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .layer_norm import LayerNorm2d
+
+
+class GlobalLocalFilter(nn.Module):
+    """Mix space locally with a 3x3 depthwise conv and globally with a learned filter in the 2-D Fourier domain.
+
+    ``pre_norm`` -> split channels into halves -> first half: 3x3 depthwise conv (``dw``, no bias); second half:
+    ``rfft2`` (orthonormal, float32) times the complex filter ``complex_weight`` then ``irfft2`` back to the input size
+    (a global circular convolution) -> the halves interleaved channel by channel (local, global, local, ...) ->
+    ``post_norm``. When the input's rfft size differs from the stored filter size (h, w) the filter is resized
+    bilinearly (align_corners=True), so any input size works.
+
+    Args:
+        dim (int): C, number of channels (even).
+        h (int): Stored filter height (rfft rows), 14 for 224 px ImageNet stage 3.
+        w (int): Stored filter width (rfft columns, W // 2 + 1), 8 for stage 3 at 224 px.
+
+    Shape:
+        x: (B, C, H, W) -> (B, C, H, W)
+    """
+
+    def __init__(self, dim: int, h: int = 14, w: int = 8):
+        super().__init__()
+        if dim % 2:
+            raise ValueError(f"GlobalLocalFilter needs an even channel count, got {dim}")
+        half = dim // 2
+        self.dw = nn.Conv2d(half, half, kernel_size=3, padding=1, bias=False, groups=half)
+        self.complex_weight = nn.Parameter(torch.empty(half, h, w, 2, dtype=torch.float32))
+        nn.init.trunc_normal_(self.complex_weight, std=0.02)
+        self.pre_norm = LayerNorm2d(dim, eps=1e-6)
+        self.post_norm = LayerNorm2d(dim, eps=1e-6)
+
+    def spectral_weight(self, fh: int, fw: int) -> torch.Tensor:
+        """Return the complex filter (C/2, fh, fw) for an rfft2 of size (fh, fw), resized if needed."""
+        weight = self.complex_weight.float()
+        if weight.shape[1:3] != (fh, fw):
+            weight = F.interpolate(weight.permute(3, 0, 1, 2), size=(fh, fw), mode="bilinear", align_corners=True)
+            weight = weight.permute(1, 2, 3, 0)
+        return torch.view_as_complex(weight.contiguous())
+
+    def global_filter(self, x: torch.Tensor) -> torch.Tensor:
+        """Global circular convolution of (B, C/2, H, W) by the learned filter, computed in float32 via the FFT."""
+        dtype, (hh, ww) = x.dtype, x.shape[-2:]
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            spec = torch.fft.rfft2(x.float(), dim=(2, 3), norm="ortho")
+            spec = spec * self.spectral_weight(spec.shape[2], spec.shape[3])
+            y = torch.fft.irfft2(spec, s=(hh, ww), dim=(2, 3), norm="ortho")
+        return y.to(dtype)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the local and global branches and interleave their channels."""
+        x = self.pre_norm(x)
+        local, glob = x.chunk(2, dim=1)
+        local = self.dw(local)
+        glob = self.global_filter(glob)
+        x = torch.stack((local, glob.to(local.dtype)), dim=2).flatten(1, 2)  # (B, C/2, 2, H, W) -> interleaved
+        return self.post_norm(x)

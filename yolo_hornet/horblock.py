@@ -1,0 +1,86 @@
+"""HorBlock: the HorNet block (gnConv spatial mixing + MLP channel mixing, each with layer scale and drop path)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torchvision.ops import StochasticDepth
+from ultralytics.nn.modules import Conv
+
+from .gnconv import gnConv
+from .layer_norm import LayerNorm2d
+
+
+class HorBlock(nn.Module):
+    """x + gamma1 * gnConv(LN(x)); x + gamma2 * MLP(LN(x)).
+
+    MLP: Linear(C, 4C) -> GELU -> Linear(4C, C) applied per pixel. Layer scale ``gamma1``/``gamma2`` start at
+    ``layer_scale_init`` (1e-6); all LayerNorms use eps 1e-6. Keys and shapes equal the official HorNet ``Block``
+    (``norm1``, ``gnconv.*``, ``norm2``, ``pwconv1``, ``pwconv2``, ``gamma1``, ``gamma2``) when c1 == c2; when c1 != c2
+    a 1x1 ``Conv`` (BN + SiLU) named ``proj`` first maps c1 -> c2.
+
+    YAML args: ``[c2, order=3, gf=False, h=14, w=8, s=1/3]`` (c1 inferred, c2 width-scaled like ``Conv``).
+
+    Args:
+        c1 (int): Input channels.
+        c2 (int | None): Output channels C (defaults to c1).
+        order (int): gnConv order, 1..5.
+        gf (bool): Use the global-local filter in gnConv.
+        h (int): Global filter height.
+        w (int): Global filter width.
+        s (float): gnConv scale.
+        drop_path (float): Stochastic depth rate of both residual branches.
+        layer_scale_init (float): Initial value of gamma1/gamma2; 0 disables layer scale.
+        mlp_ratio (int): Hidden width of the MLP as a multiple of C.
+
+    Shape:
+        x: (B, c1, H, W) -> (B, c2, H, W)
+    """
+
+    def __init__(
+        self,
+        c1: int,
+        c2: int | None = None,
+        order: int = 3,
+        gf: bool = False,
+        h: int = 14,
+        w: int = 8,
+        s: float = 1.0 / 3.0,
+        drop_path: float = 0.0,
+        layer_scale_init: float = 1e-6,
+        mlp_ratio: int = 4,
+    ):
+        super().__init__()
+        c2 = c2 or c1
+        self.proj = Conv(c1, c2, 1) if c1 != c2 else nn.Identity()
+        self.norm1 = LayerNorm2d(c2, eps=1e-6)
+        self.gnconv = gnConv(c2, c2, order=order, gf=gf, h=h, w=w, s=s)
+        self.norm2 = nn.LayerNorm(c2, eps=1e-6)
+        self.pwconv1 = nn.Linear(c2, mlp_ratio * c2)
+        self.act = nn.GELU()
+        self.pwconv2 = nn.Linear(mlp_ratio * c2, c2)
+        if layer_scale_init > 0:
+            self.gamma1 = nn.Parameter(layer_scale_init * torch.ones(c2))
+            self.gamma2 = nn.Parameter(layer_scale_init * torch.ones(c2))
+        else:
+            self.gamma1 = self.gamma2 = None
+        self.drop_path = StochasticDepth(drop_path, mode="row") if drop_path > 0 else nn.Identity()
+
+    def mlp(self, x: torch.Tensor) -> torch.Tensor:
+        """Channel MLP with its LayerNorm and layer scale on (B, C, H, W), computed channels-last."""
+        y = x.permute(0, 2, 3, 1)
+        y = F.layer_norm(y, self.norm2.normalized_shape, self.norm2.weight, self.norm2.bias, self.norm2.eps)
+        y = self.pwconv2(self.act(self.pwconv1(y)))
+        if self.gamma2 is not None:
+            y = y * self.gamma2
+        return y.permute(0, 3, 1, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Two pre-norm residual branches: spatial (gnConv) then channel (MLP)."""
+        x = self.proj(x)
+        y = self.gnconv(self.norm1(x))
+        if self.gamma1 is not None:
+            y = y * self.gamma1.view(-1, 1, 1)
+        x = x + self.drop_path(y)
+        return x + self.drop_path(self.mlp(x))

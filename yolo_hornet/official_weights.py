@@ -1,0 +1,106 @@
+"""Load official HorNet ImageNet checkpoints (github.com/raoyongming/HorNet) into our backbone, and write them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from .hornet import HorNet
+
+HEAD_PREFIXES = ("norm.", "head.")
+
+
+def find_hornet(model: nn.Module) -> HorNet:
+    """Return the HorNet backbone inside ``model`` (a HorNet, a YOLO DetectionModel or an ``ultralytics.YOLO``)."""
+    if isinstance(model, HorNet):
+        return model
+    inner = getattr(model, "model", None)
+    if isinstance(inner, nn.Module):
+        model = inner
+    if isinstance(model, nn.Module):
+        for m in model.modules():
+            if isinstance(m, HorNet):
+                return m
+    raise ValueError("no HorNet backbone found in the model: official HorNet weights need a model with a HorNet row")
+
+
+def read_state_dict(checkpoint: str | Path | Mapping) -> dict[str, torch.Tensor]:
+    """Return the bare state dict of an official checkpoint given as a path, ``{'model': sd}``, ``{'state_dict': sd}``
+    or a bare state dict; a ``module.`` prefix (DDP) is removed."""
+    if isinstance(checkpoint, (str, Path)):
+        path = Path(checkpoint)
+        if not path.is_file():
+            raise ValueError(f"official HorNet checkpoint not found: {path}")
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:  # noqa: BLE001  (any unpickling failure means the file is not a usable checkpoint)
+            raise ValueError(f"cannot read official HorNet checkpoint {path}: {e}") from e
+    if not isinstance(checkpoint, Mapping):
+        raise ValueError(f"an official HorNet checkpoint is a dict of tensors, got {type(checkpoint).__name__}")
+    for key in ("model", "state_dict"):
+        if isinstance(checkpoint.get(key), Mapping):
+            checkpoint = checkpoint[key]
+            break
+    sd = {k.removeprefix("module."): v for k, v in checkpoint.items()}
+    if not sd or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise ValueError("the checkpoint holds no state dict of tensors (expected {'model': state_dict})")
+    return sd
+
+
+def load_official_weights(model: nn.Module, checkpoint: str | Path | Mapping) -> HorNet:
+    """Load an official HorNet ImageNet checkpoint into the HorNet backbone of ``model``.
+
+    The classification head (``norm.*``, ``head.*``) is dropped; every other key must match the backbone exactly.
+
+    Args:
+        model (nn.Module): A :class:`HorNet`, or a YOLO model with a HorNet row.
+        checkpoint (str | Path | Mapping): Path to the ``.pth`` file, or the loaded dict.
+
+    Returns:
+        (HorNet): The backbone that received the weights.
+
+    Raises:
+        ValueError: Naming the first missing key, unexpected key or shape mismatch (wrong variant or size).
+    """
+    target = find_hornet(model)
+    sd = {k: v for k, v in read_state_dict(checkpoint).items() if not k.startswith(HEAD_PREFIXES)}
+    own = target.state_dict()
+    missing = [k for k in own if k not in sd]
+    unexpected = [k for k in sd if k not in own]
+    hint = "the checkpoint is a different HorNet variant (depths, width, 7x7 vs GF) than the model"
+    if missing:
+        raise ValueError(f"official HorNet checkpoint is missing key '{missing[0]}' ({len(missing)} missing): {hint}")
+    if unexpected:
+        raise ValueError(
+            f"official HorNet checkpoint has unexpected key '{unexpected[0]}' ({len(unexpected)} unexpected): {hint}"
+        )
+    for k, v in own.items():
+        if v.shape != sd[k].shape:
+            raise ValueError(
+                f"shape mismatch for '{k}': checkpoint {tuple(sd[k].shape)} vs model {tuple(v.shape)}: {hint}"
+            )
+    target.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()}, strict=True)
+    return target
+
+
+def official_state_dict(model: nn.Module, num_classes: int = 0) -> dict[str, dict[str, torch.Tensor]]:
+    """Return ``{'model': state_dict}`` in the official HorNet layout for the HorNet inside ``model``.
+
+    With ``num_classes`` > 0 a zero-initialised ``norm.*``/``head.*`` classifier is added, as in the release files.
+    """
+    target = find_hornet(model)
+    sd = {k: v.detach().clone() for k, v in target.state_dict().items()}
+    if num_classes:
+        c = target.dims[-1]
+        sd.update(
+            {
+                "norm.weight": torch.ones(c),
+                "norm.bias": torch.zeros(c),
+                "head.weight": torch.zeros(num_classes, c),
+                "head.bias": torch.zeros(num_classes),
+            }
+        )
+    return {"model": sd}

@@ -1,0 +1,138 @@
+"""Make our modules usable in YAMLs of the installed, unmodified ultralytics.
+
+Ultralytics resolves a YAML module name in the namespace of ``ultralytics.nn.tasks`` and gives channel inference and
+width/depth scaling only to the modules listed in two sets local to ``parse_model``. :func:`register` therefore
+
+1. puts our classes into that namespace under their YAML names;
+2. compiles, in memory, a copy of the installed ``parse_model`` whose ``base_modules`` set also holds our modules
+   (c1 inferred from the input layer, c2 = ``make_divisible(min(c2, max_channels) * width, 8)``) and whose
+   ``repeat_modules`` set also holds ``C3HB``/``C2fHB`` (depth-scaled repeats passed inside, like ``C3``/``C2f``);
+3. wraps it so that a ``HorNet`` row's depths are depth-scaled and the ``Index`` rows that read it get the scaled
+   stage widths.
+
+No file of the installed ultralytics is touched; calling :func:`register` again does nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import textwrap
+import warnings
+
+import ultralytics
+from packaging.version import Version
+from ultralytics.nn import tasks
+from ultralytics.utils.ops import make_divisible
+
+from .csp_blocks import C3HB, C2fHB
+from .gnconv import gnConv
+from .horblock import HorBlock
+from .horfpn import HorFPN
+from .hornet import HorNetBackbone
+
+TESTED_ULTRALYTICS = ("8.4.0", "8.5.0")  # [min, max)
+YAML_MODULES = {
+    "gnConv": gnConv,
+    "HorBlock": HorBlock,
+    "C3HB": C3HB,
+    "C2fHB": C2fHB,
+    "HorNet": HorNetBackbone,
+    "HorNetBackbone": HorNetBackbone,
+    "HorFPN": HorFPN,
+}
+REPEAT_MODULES = ("C3HB", "C2fHB")
+HORNET_ROWS = ("HorNet", "HorNetBackbone")
+_MARK = "_yolo_hornet"
+
+
+def check_ultralytics_version(version: str | None = None) -> bool:
+    """Warn with a clear message when the installed ultralytics is outside the tested range; return True if inside."""
+    version = version or ultralytics.__version__
+    lo, hi = TESTED_ULTRALYTICS
+    if Version(lo) <= Version(version) < Version(hi):
+        return True
+    warnings.warn(
+        f"yolo_hornet is tested with ultralytics>={lo},<{hi} but {version} is installed; if models fail to build, "
+        f"run: pip install 'ultralytics>={lo},<{hi}'",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return False
+
+
+def _extend_sets(source: str) -> ast.Module:
+    """Return the AST of ``parse_model`` with our names added to its ``base_modules``/``repeat_modules`` sets."""
+    extra = {"base_modules": list(YAML_MODULES), "repeat_modules": list(REPEAT_MODULES)}
+    tree = ast.parse(textwrap.dedent(source))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            value = node.value
+            if name in extra and isinstance(value, ast.Call) and value.args and isinstance(value.args[0], ast.Set):
+                value.args[0].elts.extend(ast.Name(id=n, ctx=ast.Load()) for n in extra[name])
+                found.add(name)
+    if found != set(extra):
+        raise RuntimeError(
+            f"yolo_hornet cannot register its modules with ultralytics {ultralytics.__version__}: parse_model has no "
+            f"{sorted(set(extra) - found)} set; install ultralytics>={TESTED_ULTRALYTICS[0]},<{TESTED_ULTRALYTICS[1]}"
+        )
+    return ast.fix_missing_locations(tree)
+
+
+def _scales(d: dict) -> tuple[float, float, float]:
+    """Return (depth, width, max_channels) exactly as ``parse_model`` derives them from a model dict."""
+    depth, width, max_channels = d.get("depth_multiple", 1.0), d.get("width_multiple", 1.0), float("inf")
+    scales = d.get("scales")
+    if scales:
+        scale = d.get("scale") or next(iter(scales.keys()))
+        depth, width, max_channels = scales[scale]
+    return depth, width, max_channels
+
+
+def prepare_hornet_rows(d: dict) -> dict:
+    """Depth-scale the depths of ``HorNet`` rows and give the ``Index`` rows reading them the scaled stage widths.
+
+    Args:
+        d (dict): A model dict as passed to ``parse_model`` (modified in place and returned).
+    """
+    depth, width, max_channels = _scales(d)
+    rows = d.get("backbone", []) + d.get("head", [])
+    base_of = {}
+    for i, (f, _, m, args) in enumerate(rows):
+        if m in HORNET_ROWS:
+            base = args[0] if args else 64
+            depths = list(args[1]) if len(args) > 1 else [2, 3, 18, 2]
+            depths = [max(round(n * depth), 1) if n > 1 else n for n in depths]
+            args[:2] = [base, depths]
+            base_of[i] = make_divisible(min(base, max_channels) * width, 8)
+        elif m == "Index" and isinstance(f, int) and (i + f if f < 0 else f) in base_of:
+            level = args[1] if len(args) > 1 else 0
+            args[:1] = [base_of[i + f if f < 0 else f] * 2**level]
+    return d
+
+
+def register() -> None:
+    """Register our YAML modules with the installed ultralytics (idempotent)."""
+    check_ultralytics_version()
+    for name, cls in YAML_MODULES.items():
+        setattr(tasks, name, cls)
+    if getattr(tasks.parse_model, _MARK, False):
+        return
+    original = tasks.parse_model
+    namespace: dict = {}
+    code = compile(_extend_sets(inspect.getsource(original)), f"<yolo_hornet: {tasks.__file__}>", "exec")
+    exec(code, tasks.__dict__, namespace)  # noqa: S102  (the installed function, with two sets extended)
+    extended = namespace["parse_model"]
+
+    @functools.wraps(original)
+    def parse_model(d, ch, verbose=True):
+        return extended(prepare_hornet_rows(d), ch, verbose)
+
+    setattr(parse_model, _MARK, True)
+    tasks.parse_model = parse_model
+    import ultralytics.nn as unn
+
+    unn.parse_model = parse_model
