@@ -3,6 +3,10 @@
 Importing the package registers ``gnConv, HorBlock, C3HB, C2fHB, HorNet, HorFPN`` with the installed ultralytics.
 """
 
+from .offline import patch_ultralytics, set_offline_env
+
+set_offline_env()  # before ultralytics is imported below
+
 from .csp_blocks import C3HB, C2fHB
 from .global_local_filter import GlobalLocalFilter
 from .gnconv import gnConv
@@ -11,7 +15,7 @@ from .horfpn import HorFPN
 from .hornet import PRESETS, HorNet, HorNetBackbone, hornet
 from .layer_norm import LayerNorm2d
 from .official_weights import load_official_weights, official_state_dict
-from .register import register
+from .registration import register
 
 __version__ = "0.1.0"
 __all__ = [
@@ -24,6 +28,7 @@ __all__ = [
     "HorNetBackbone",
     "LayerNorm2d",
     "PRESETS",
+    "patch_ultralytics",
     "gnConv",
     "hornet",
     "load_official_weights",
@@ -32,3 +37,4 @@ __all__ = [
 ]
 
 register()
+patch_ultralytics()

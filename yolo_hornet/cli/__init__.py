@@ -1,0 +1,5 @@
+"""Command-line tools, importable for notebooks: ``from yolo_hornet.cli import train, detect``."""
+
+from .train import train
+
+__all__ = ["train"]

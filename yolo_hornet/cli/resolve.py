@@ -1,0 +1,132 @@
+"""Resolve what users type: model config names, weights files, data files, devices."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+import yaml
+
+from .errors import UserError
+
+PACKAGE = Path(__file__).resolve().parents[1]
+CFG_DIR = PACKAGE / "cfg"
+REPO = PACKAGE.parent
+BUNDLED_DATA = REPO / "data" / "digitscenes" / "data.yaml"
+BUNDLED_WEIGHTS = REPO / "weights" / "yolov8n-hornet.pt"
+DEMO_VIDEO = REPO / "data" / "videos" / "digits_demo.mp4"
+
+
+def our_cfgs() -> list[str]:
+    """Names of the YAMLs shipped in ``models/yaml`` (``yolo_hornet/cfg``)."""
+    return sorted(p.name for p in CFG_DIR.glob("*.yaml"))
+
+
+def resolve_cfg(cfg: str) -> str:
+    """Return what ``ultralytics.YOLO`` should load for ``--cfg``.
+
+    A path that exists is used as is. A bare name such as ``yolov5s-hornet.yaml`` resolves to
+    ``models/yaml/yolov5-hornet.yaml`` at scale s (ultralytics reads the scale from the name); stock names such as
+    ``yolov8n.yaml`` go to ultralytics' own configs. Anything else is a :class:`UserError`.
+    """
+    from ultralytics.utils.checks import check_yaml
+
+    path = Path(cfg)
+    if path.suffix not in {".yaml", ".yml"}:
+        path = path.with_suffix(".yaml")
+    if path.is_file():
+        return str(path)
+    unified = re.sub(r"(\d+)([nslmx])(.+)?$", r"\1\3", path.name)
+    if (CFG_DIR / unified).is_file() or (CFG_DIR / path.name).is_file():
+        return str(CFG_DIR / path.name)
+    if not path.parent.parts and (check_yaml(path.name, hard=False) or check_yaml(unified, hard=False)):
+        return path.name
+    raise UserError(
+        f"unknown --cfg '{cfg}': not a file and not a known model; use a path to a YAML, one of "
+        f"{', '.join(our_cfgs())} (with a scale letter, e.g. yolov8s-hornet.yaml) or a stock name like yolov8n.yaml"
+    )
+
+
+def check_weights_file(weights: str) -> dict | None:
+    """Check that ``weights`` is a readable model file; return the loaded object for ``.pth``, None for ``.pt``.
+
+    Raises :class:`UserError` for a missing, corrupt or non-model file.
+    """
+    path = Path(weights)
+    if not path.is_file():
+        raise UserError(
+            f"--weights '{weights}' not found; give the path of a .pt saved by ultralytics or a HorNet .pth"
+        )
+    if path.stat().st_size == 0:
+        raise UserError(f"--weights '{weights}' is an empty file")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # noqa: BLE001  (any failure to unpickle means the file is unusable)
+        raise UserError(f"--weights '{weights}' is not a readable PyTorch checkpoint ({type(e).__name__}: {e})") from e
+    if path.suffix == ".pth":
+        return ckpt
+    model = ckpt.get("ema") or ckpt.get("model") if isinstance(ckpt, dict) else None
+    if not isinstance(model, torch.nn.Module):
+        kind = type(ckpt).__name__ if not isinstance(ckpt, dict) else f"dict with keys {sorted(ckpt)[:5]}"
+        raise UserError(
+            f"--weights '{weights}' holds no ultralytics model ({kind}); give a .pt written by ultralytics training "
+            "or an official HorNet ImageNet .pth"
+        )
+    return None
+
+
+def load_data_yaml(data: str) -> dict:
+    """Read and check a dataset YAML: the file, its train/val entries and that they hold images."""
+    from ultralytics.data.utils import IMG_FORMATS
+
+    path = Path(data)
+    if not path.is_file():
+        raise UserError(f"--data '{data}' not found; give the path of a dataset YAML (train:, val:, names:)")
+    try:
+        d = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise UserError(f"--data '{data}' is not valid YAML: {e}") from e
+    if not isinstance(d, dict) or "train" not in d or "val" not in d:
+        raise UserError(f"--data '{data}' needs 'train:' and 'val:' entries")
+    root = Path(d.get("path") or path.parent)
+    if not root.is_absolute():
+        root = (path.parent / root) if not root.exists() else root
+    for split in ("train", "val"):
+        for entry in d[split] if isinstance(d[split], list) else [d[split]]:
+            p = Path(entry) if Path(entry).is_absolute() else root / entry
+            if not p.exists():
+                raise UserError(f"--data '{data}': {split} images not found at {p}")
+            files = [p] if p.is_file() else [f for f in p.rglob("*") if f.suffix[1:].lower() in IMG_FORMATS]
+            if not files:
+                raise UserError(f"--data '{data}': the {split} folder {p} holds no images (empty dataset)")
+    return d
+
+
+def check_device(device: str) -> str:
+    """Check ``--device`` against this machine; return it unchanged or raise :class:`UserError`."""
+    from ultralytics.utils.torch_utils import select_device
+
+    if device in ("", None):
+        return device
+    try:
+        select_device(device, verbose=False)
+    except Exception as e:  # noqa: BLE001  (ultralytics raises ValueError/AssertionError with its own text)
+        found = torch.cuda.device_count()
+        raise UserError(
+            f"--device '{device}' is not available on this machine ({found} CUDA device(s)); use cpu"
+            + (f" or 0..{found - 1}" if found else "")
+            + f" ({str(e).splitlines()[0][:120]})"
+        ) from e
+    return device
+
+
+def check_writable(project: Path) -> None:
+    """Check that runs can be written under ``project``."""
+    probe = project
+    while not probe.exists():
+        probe = probe.parent
+    import os
+
+    if not os.access(probe, os.W_OK) or not probe.is_dir():
+        raise UserError(f"--project '{project}' is not writable; choose another folder with --project")

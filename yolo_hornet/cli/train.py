@@ -1,0 +1,188 @@
+"""train.py: YOLOv5-style training command on the ultralytics engine, with HorNet modules registered.
+
+python train.py                                  # fine-tune bundled yolov8n-hornet on bundled DigitScenes
+python train.py --cfg yolov5s-hornet.yaml --data their.yaml --epochs 100 --img 640
+python train.py --cfg yolov8l-hornet-backbone.yaml --weights hornet_tiny_7x7.pth --data their.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from .errors import UserError, remove_new_runs, run_cli, snapshot_runs
+from .resolve import (
+    BUNDLED_DATA,
+    BUNDLED_WEIGHTS,
+    check_device,
+    check_weights_file,
+    check_writable,
+    load_data_yaml,
+    resolve_cfg,
+)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """YOLOv5 train.py flags."""
+    p = argparse.ArgumentParser(
+        prog="train.py",
+        description="Train a YOLO model (HorNet modules available) with the ultralytics engine. With no arguments: "
+        "fine-tune the bundled yolov8n-hornet on the bundled DigitScenes for 3 epochs at 320 px.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--weights", default="", help="initial weights: .pt saved by ultralytics or HorNet ImageNet .pth")
+    p.add_argument("--cfg", default="", help="model YAML: path, our name with scale (yolov5s-hornet.yaml) or stock")
+    p.add_argument("--data", default="", help="dataset YAML (default: bundled DigitScenes)")
+    p.add_argument("--hyp", default="", help="hyperparameter YAML (ultralytics keys: lr0, momentum, mosaic, ...)")
+    p.add_argument("--epochs", type=int, default=None, help="epochs (default 3 on bundled data, else 100)")
+    p.add_argument("--batch-size", type=int, default=16, help="batch size (-1 for autobatch on GPU)")
+    p.add_argument("--imgsz", "--img", "--img-size", type=int, default=None, help="image size (320 bundled, 640)")
+    p.add_argument("--rect", action="store_true", help="rectangular training")
+    p.add_argument("--resume", nargs="?", const=True, default=False, help="resume most recent or given last.pt")
+    p.add_argument("--nosave", action="store_true", help="only save the final checkpoint")
+    p.add_argument("--noval", action="store_true", help="only validate after the final epoch")
+    p.add_argument("--noplots", action="store_true", help="save no plot files")
+    p.add_argument("--cache", nargs="?", const="ram", default=False, help="cache images in ram (default) or disk")
+    p.add_argument("--device", default="", help="cuda device, i.e. 0 or 0,1 (DDP) or cpu")
+    p.add_argument("--single-cls", action="store_true", help="train multi-class data as single-class")
+    p.add_argument("--optimizer", default="auto", choices=["SGD", "Adam", "AdamW", "auto"], help="optimizer")
+    p.add_argument("--workers", type=int, default=8, help="max dataloader workers")
+    p.add_argument("--project", default="runs/train", help="save to project/name")
+    p.add_argument("--name", default="exp", help="save to project/name")
+    p.add_argument("--exist-ok", action="store_true", help="existing project/name ok, do not increment")
+    p.add_argument("--cos-lr", action="store_true", help="cosine LR scheduler")
+    p.add_argument("--patience", type=int, default=100, help="EarlyStopping patience (epochs without improvement)")
+    p.add_argument("--freeze", nargs="+", type=int, default=None, help="freeze first N layers, or layer indices")
+    p.add_argument("--save-period", type=int, default=-1, help="save checkpoint every x epochs (disabled if < 1)")
+    p.add_argument("--seed", type=int, default=0, help="global training seed")
+    return p.parse_args(argv)
+
+
+def resume_target(resume: bool | str, project: Path) -> str:
+    """Return the last.pt to resume, or raise :class:`UserError` when there is none."""
+    if isinstance(resume, str):
+        if not Path(resume).is_file():
+            raise UserError(f"--resume '{resume}' not found; give the path of a last.pt from an interrupted run")
+        return resume
+    candidates = sorted(project.glob("*/weights/last.pt"), key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        raise UserError(f"--resume: nothing to resume, no {project}/*/weights/last.pt; start a new run instead")
+    return str(candidates[-1])
+
+
+def build_model(opt: argparse.Namespace):
+    """Create the ``ultralytics.YOLO`` model from --cfg/--weights (transferring what matches)."""
+    from ultralytics import YOLO
+
+    import yolo_hornet
+
+    official = check_weights_file(opt.weights) if opt.weights else None
+    if opt.cfg:
+        try:
+            model = YOLO(resolve_cfg(opt.cfg), task="detect")
+        except (KeyError, ValueError, TypeError, IndexError, RuntimeError) as e:
+            raise UserError(f"cannot build --cfg '{opt.cfg}': {type(e).__name__}: {e}") from e
+        if official is not None:
+            try:
+                yolo_hornet.load_official_weights(model.model, official)
+            except ValueError as e:
+                raise UserError(f"--weights '{opt.weights}' does not fit --cfg '{opt.cfg}': {e}") from e
+        elif opt.weights:
+            model.load(opt.weights)
+        return model
+    if official is not None:
+        raise UserError("an official HorNet .pth holds only a backbone: add --cfg, e.g. yolov8l-hornet-backbone.yaml")
+    return YOLO(opt.weights or str(BUNDLED_WEIGHTS), task="detect")
+
+
+def train(argv: list[str] | None = None, **overrides):
+    """Run training; ``argv`` as on the command line. Returns the ultralytics trainer metrics (or None)."""
+    import yolo_hornet  # noqa: F401  (registers the modules)
+
+    opt = parse_args(argv)
+    for k, v in overrides.items():
+        setattr(opt, k, v)
+    project = Path(opt.project).resolve()
+    check_writable(project)
+    if opt.resume:
+        target = resume_target(opt.resume, project)
+        from ultralytics import YOLO
+
+        check_weights_file(target)
+        return YOLO(target).train(resume=True)
+    bundled = not opt.data
+    data = str(BUNDLED_DATA) if bundled else opt.data
+    epochs = opt.epochs if opt.epochs is not None else (3 if bundled else 100)
+    imgsz = opt.imgsz if opt.imgsz is not None else (320 if bundled else 640)
+    if epochs < 1:
+        raise UserError(f"--epochs must be at least 1, got {epochs}")
+    if opt.batch_size == 0 or opt.batch_size < -1:
+        raise UserError(f"--batch-size must be a positive number (or -1 for autobatch), got {opt.batch_size}")
+    if imgsz < 32:
+        raise UserError(f"--imgsz must be at least 32, got {imgsz}")
+    load_data_yaml(data)
+    check_device(opt.device)
+    hyp = {}
+    if opt.hyp:
+        if not Path(opt.hyp).is_file():
+            raise UserError(f"--hyp '{opt.hyp}' not found")
+        hyp = yaml.safe_load(Path(opt.hyp).read_text()) or {}
+    model = build_model(opt)
+    from ultralytics.cfg import DEFAULT_CFG_DICT
+
+    unknown = sorted(set(hyp) - set(DEFAULT_CFG_DICT))
+    if unknown:
+        print(f"warning: --hyp keys not used by ultralytics, ignored: {', '.join(unknown)}", file=sys.stderr)
+    args = dict(
+        data=data,
+        epochs=epochs,
+        batch=opt.batch_size,
+        imgsz=imgsz,
+        rect=opt.rect,
+        save=not opt.nosave,
+        val=not opt.noval,
+        plots=not opt.noplots,
+        cache=opt.cache,
+        device=opt.device or None,
+        single_cls=opt.single_cls,
+        optimizer=opt.optimizer,
+        workers=opt.workers,
+        project=str(project),
+        name=opt.name,
+        exist_ok=opt.exist_ok,
+        cos_lr=opt.cos_lr,
+        patience=opt.patience,
+        freeze=(opt.freeze[0] if len(opt.freeze) == 1 else opt.freeze) if opt.freeze else None,
+        save_period=opt.save_period,
+        seed=opt.seed,
+        **{k: v for k, v in hyp.items() if k in DEFAULT_CFG_DICT},
+    )
+    before = snapshot_runs(project)
+    try:
+        return model.train(**args)
+    except KeyboardInterrupt:
+        trainer = getattr(model, "trainer", None)
+        if trainer is not None and getattr(trainer, "ema", None) is not None:
+            trainer.save_model()
+            print(f"\ninterrupted: resume with  python train.py --resume {trainer.last}", file=sys.stderr)
+        raise
+    except (FileNotFoundError, ValueError, TypeError, RuntimeError) as e:
+        if isinstance(e, RuntimeError) and "CUDA" not in str(e) and "Dataset" not in str(e):
+            raise
+        remove_new_runs(project, before)
+        raise UserError(str(e).strip().splitlines()[-1][:300]) from e
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point."""
+    try:
+        return run_cli(train, argv)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
