@@ -17,7 +17,7 @@ _real_getaddrinfo = socket.getaddrinfo
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "0.0.0.0"}
 
 
-class NetworkAccess(AssertionError):
+class NetworkAccessError(AssertionError):
     """Raised when code under test tries to reach the network."""
 
 
@@ -27,19 +27,19 @@ def _host(address) -> str:
 
 def _guard_connect(self, address):
     if self.family in (socket.AF_INET, socket.AF_INET6) and _host(address) not in LOOPBACK:
-        raise NetworkAccess(f"test tried to connect to {address}")
+        raise NetworkAccessError(f"test tried to connect to {address}")
     return _real_connect(self, address)
 
 
 def _guard_connect_ex(self, address):
     if self.family in (socket.AF_INET, socket.AF_INET6) and _host(address) not in LOOPBACK:
-        raise NetworkAccess(f"test tried to connect to {address}")
+        raise NetworkAccessError(f"test tried to connect to {address}")
     return _real_connect_ex(self, address)
 
 
 def _guard_getaddrinfo(host, *args, **kwargs):
     if host not in LOOPBACK and host is not None:
-        raise NetworkAccess(f"test tried to resolve {host}")
+        raise NetworkAccessError(f"test tried to resolve {host}")
     return _real_getaddrinfo(host, *args, **kwargs)
 
 

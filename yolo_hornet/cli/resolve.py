@@ -130,3 +130,26 @@ def check_writable(project: Path) -> None:
 
     if not os.access(probe, os.W_OK) or not probe.is_dir():
         raise UserError(f"--project '{project}' is not writable; choose another folder with --project")
+
+
+def round_imgsz(imgsz: int, stride: int = 32) -> int:
+    """Round an image size up to a multiple of ``stride`` with a warning, as ultralytics does."""
+    import math
+    import sys
+
+    if imgsz < stride:
+        raise UserError(f"--imgsz must be at least {stride}, got {imgsz}")
+    rounded = math.ceil(imgsz / stride) * stride
+    if rounded != imgsz:
+        print(f"warning: --imgsz {imgsz} must be a multiple of {stride}, using {rounded}", file=sys.stderr)
+    return rounded
+
+
+def next_run_name(project: Path, name: str, exist_ok: bool) -> str:
+    """YOLOv5 run naming: ``exp``, then ``exp2``, ``exp3``, ... (ultralytics 8.4 would write ``exp-2``)."""
+    if exist_ok or not (project / name).exists():
+        return name
+    n = 2
+    while (project / f"{name}{n}").exists():
+        n += 1
+    return f"{name}{n}"

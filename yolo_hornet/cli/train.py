@@ -21,7 +21,9 @@ from .resolve import (
     check_weights_file,
     check_writable,
     load_data_yaml,
+    next_run_name,
     resolve_cfg,
+    round_imgsz,
 )
 
 
@@ -121,8 +123,7 @@ def train(argv: list[str] | None = None, **overrides):
         raise UserError(f"--epochs must be at least 1, got {epochs}")
     if opt.batch_size == 0 or opt.batch_size < -1:
         raise UserError(f"--batch-size must be a positive number (or -1 for autobatch), got {opt.batch_size}")
-    if imgsz < 32:
-        raise UserError(f"--imgsz must be at least 32, got {imgsz}")
+    imgsz = round_imgsz(imgsz)
     load_data_yaml(data)
     check_device(opt.device)
     hyp = {}
@@ -151,8 +152,8 @@ def train(argv: list[str] | None = None, **overrides):
         optimizer=opt.optimizer,
         workers=opt.workers,
         project=str(project),
-        name=opt.name,
-        exist_ok=opt.exist_ok,
+        name=next_run_name(project, opt.name, opt.exist_ok),
+        exist_ok=True,
         cos_lr=opt.cos_lr,
         patience=opt.patience,
         freeze=(opt.freeze[0] if len(opt.freeze) == 1 else opt.freeze) if opt.freeze else None,

@@ -1,0 +1,194 @@
+"""detect.py: YOLOv5-style detection on images, folders, globs, videos, webcams and streams (ultralytics engine).
+
+python detect.py                                    # bundled weights on the bundled demo video
+python detect.py --weights best.pt --source 0       # webcam
+python detect.py --source data/videos/vtest.avi --view-img
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import cv2
+
+from .errors import UserError, remove_new_runs, run_cli, snapshot_runs
+from .resolve import (
+    BUNDLED_WEIGHTS,
+    DEMO_VIDEO,
+    check_device,
+    check_weights_file,
+    check_writable,
+    next_run_name,
+    round_imgsz,
+)
+from .sources import check_source
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """YOLOv5 detect.py flags (YOLOv5 defaults where they differ from ultralytics')."""
+    p = argparse.ArgumentParser(
+        prog="detect.py",
+        description="Run a YOLO model (HorNet modules available) on images, videos, webcams or streams. With no "
+        "arguments: the bundled yolov8n-hornet on the bundled demo video, saved to runs/detect/exp.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--weights", default=str(BUNDLED_WEIGHTS), help="model .pt (ultralytics checkpoint)")
+    p.add_argument(
+        "--source", default=str(DEMO_VIDEO), help="file, folder, glob, video, 0 (webcam), .txt, .streams, URL"
+    )
+    p.add_argument("--data", default="", help="optional dataset YAML, only for class names")
+    p.add_argument("--imgsz", "--img", "--img-size", type=int, default=None, help="inference size (default: training)")
+    p.add_argument("--conf-thres", type=float, default=0.25, help="confidence threshold")
+    p.add_argument("--iou-thres", type=float, default=0.45, help="NMS IoU threshold (YOLOv5 default; ultralytics 0.7)")
+    p.add_argument("--max-det", type=int, default=1000, help="max detections per image (YOLOv5; ultralytics 300)")
+    p.add_argument("--device", default="", help="cuda device, i.e. 0 or cpu")
+    p.add_argument("--view-img", action="store_true", help="show results in a window with an FPS overlay")
+    p.add_argument("--save-txt", action="store_true", help="save results to *.txt")
+    p.add_argument("--save-conf", action="store_true", help="save confidences in --save-txt labels")
+    p.add_argument("--save-crop", action="store_true", help="save cropped prediction boxes")
+    p.add_argument("--nosave", action="store_true", help="do not save images/videos")
+    p.add_argument("--classes", nargs="+", type=int, default=None, help="filter by class: --classes 0, or 0 2 3")
+    p.add_argument("--agnostic-nms", action="store_true", help="class-agnostic NMS")
+    p.add_argument("--augment", action="store_true", help="augmented inference")
+    p.add_argument("--project", default="runs/detect", help="save results to project/name")
+    p.add_argument("--name", default="exp", help="save results to project/name")
+    p.add_argument("--exist-ok", action="store_true", help="existing project/name ok, do not increment")
+    p.add_argument("--line-thickness", type=int, default=None, help="bounding box thickness (pixels)")
+    p.add_argument("--hide-labels", action="store_true", help="hide labels")
+    p.add_argument("--hide-conf", action="store_true", help="hide confidences")
+    p.add_argument("--half", action="store_true", help="FP16 half-precision inference (CUDA only)")
+    p.add_argument("--vid-stride", type=int, default=1, help="video frame-rate stride")
+    return p.parse_args(argv)
+
+
+def display_available() -> bool:
+    """True when a window can be opened (a display and a GUI-enabled OpenCV)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    try:
+        cv2.namedWindow("yolo_hornet-check", cv2.WINDOW_NORMAL)
+        cv2.destroyWindow("yolo_hornet-check")
+        return True
+    except cv2.error:
+        return False
+
+
+def class_names(data: str) -> dict[int, str] | None:
+    """Class names from a dataset YAML, if given."""
+    if not data:
+        return None
+    from .resolve import load_data_yaml
+
+    names = load_data_yaml(data).get("names")
+    return dict(enumerate(names)) if isinstance(names, list) else names
+
+
+def detect(argv: list[str] | None = None, **overrides) -> Path | None:
+    """Run detection; returns the folder with the results (None with --nosave)."""
+    import yolo_hornet  # noqa: F401  (registers the modules)
+
+    opt = parse_args(argv)
+    for k, v in overrides.items():
+        setattr(opt, k, v)
+    if not 0.0 <= opt.conf_thres <= 1.0:
+        raise UserError(f"--conf-thres must lie in [0, 1], got {opt.conf_thres}")
+    if not 0.0 <= opt.iou_thres <= 1.0:
+        raise UserError(f"--iou-thres must lie in [0, 1], got {opt.iou_thres}")
+    if opt.max_det < 1 or opt.vid_stride < 1:
+        raise UserError("--max-det and --vid-stride must be at least 1")
+    check_weights_file(opt.weights)
+    kind, total = check_source(str(opt.source))
+    check_device(opt.device)
+    project = Path(opt.project).resolve()
+    check_writable(project)
+    from ultralytics import YOLO
+
+    model = YOLO(opt.weights, task="detect")
+    names = class_names(opt.data) or model.names
+    if opt.classes:
+        bad = [c for c in opt.classes if c not in range(len(names))]
+        if bad:
+            raise UserError(f"--classes {bad} out of range: this model has classes 0..{len(names) - 1}")
+    imgsz = round_imgsz(opt.imgsz or int((model.ckpt or {}).get("train_args", {}).get("imgsz", 640)))
+    show = opt.view_img
+    if show and not display_available():
+        print("--view-img: no display available, not showing a window; results are still saved", file=sys.stderr)
+        show = False
+    before = snapshot_runs(project)
+    stream = model.predict(
+        source=str(opt.source),
+        stream=True,
+        imgsz=imgsz,
+        conf=opt.conf_thres,
+        iou=opt.iou_thres,
+        max_det=opt.max_det,
+        device=opt.device or None,
+        save=not opt.nosave,
+        save_txt=opt.save_txt,
+        save_conf=opt.save_conf,
+        save_crop=opt.save_crop,
+        classes=opt.classes,
+        agnostic_nms=opt.agnostic_nms,
+        augment=opt.augment,
+        project=str(project),
+        name=next_run_name(project, opt.name, opt.exist_ok),
+        exist_ok=True,
+        line_width=opt.line_thickness,
+        show_labels=not opt.hide_labels,
+        show_conf=not opt.hide_conf,
+        half=opt.half,
+        vid_stride=opt.vid_stride,
+        verbose=False,
+    )
+    frames, detections, start = 0, 0, time.perf_counter()
+    tty = sys.stdout.isatty()
+    save_dir = None
+    try:
+        for result in stream:
+            frames += 1
+            n = len(result.boxes) if result.boxes is not None else 0
+            detections += n
+            fps = frames / max(time.perf_counter() - start, 1e-9)
+            of = f"/{total}" if total and kind == "video" else ""
+            line = f"frame {frames}{of}  {n:3d} detections  {fps:5.1f} FPS  {Path(result.path).name}"
+            if tty:
+                print("\r" + line, end="", flush=True)
+            elif frames == 1 or frames % 25 == 0 or frames == total:
+                print(line, flush=True)
+            if show:
+                im = result.plot(line_width=opt.line_thickness)
+                cv2.putText(im, f"{fps:.1f} FPS", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 255, 0), 2)
+                cv2.imshow("yolo_hornet detect", im)
+                if cv2.waitKey(1) & 0xFF == ord("q"):
+                    break
+            save_dir = Path(model.predictor.save_dir)
+    except (FileNotFoundError, ConnectionError, ValueError) as e:
+        remove_new_runs(project, before)
+        raise UserError(f"--source '{opt.source}': {str(e).strip().splitlines()[-1][:300]}") from e
+    if tty:
+        print()
+    if frames == 0:
+        remove_new_runs(project, before)
+        raise UserError(f"--source '{opt.source}' gave no frames to process")
+    fps = frames / (time.perf_counter() - start)
+    print(f"{frames} frames, {detections} detections, {fps:.1f} FPS")
+    if opt.nosave and not opt.save_txt and not opt.save_crop:
+        return None
+    print(f"results saved to {save_dir}")
+    return save_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point."""
+    try:
+        return run_cli(detect, argv)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
