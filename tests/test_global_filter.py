@@ -73,3 +73,15 @@ def test_fft_runs_in_float32_under_bf16_autocast():
 def test_odd_channel_count_rejected():
     with pytest.raises(ValueError, match="even channel count"):
         GlobalLocalFilter(7)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (5, 7), (12, 10), (20, 20)])
+def test_direct_circular_conv_equals_fft(size):
+    torch.manual_seed(0)
+    m = GlobalLocalFilter(16, h=14, w=8).eval()
+    x = torch.randn(2, 8, *size)
+    with torch.no_grad():
+        assert torch.allclose(m.circular_conv(x), m.global_filter(x), atol=1e-5)
+        m.direct_max_area = 10_000
+        y_direct = m(torch.randn(1, 16, *size))
+    assert y_direct.shape == (1, 16, *size)

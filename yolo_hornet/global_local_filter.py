@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .layer_norm import LayerNorm2d
+
+DIRECT_MAX_AREA = 0  # maps up to this many pixels use the direct circular conv in eval (set from benchmarks)
 
 
 class GlobalLocalFilter(nn.Module):
@@ -17,6 +20,11 @@ class GlobalLocalFilter(nn.Module):
     (a global circular convolution) -> the halves interleaved channel by channel (local, global, local, ...) ->
     ``post_norm``. When the input's rfft size differs from the stored filter size (h, w) the filter is resized
     bilinearly (align_corners=True), so any input size works.
+
+    In eval mode the global half may instead run as the equivalent circular depthwise convolution whose spatial
+    kernel is the filter's inverse FFT for that map size (cached per size): always while tracing for ONNX or
+    TorchScript export (no FFT operator in the graph), and for maps of at most ``direct_max_area`` pixels, where it is
+    faster than the FFT on CPU.
 
     Args:
         dim (int): C, number of channels (even).
@@ -37,6 +45,8 @@ class GlobalLocalFilter(nn.Module):
         nn.init.trunc_normal_(self.complex_weight, std=0.02)
         self.pre_norm = LayerNorm2d(dim, eps=1e-6)
         self.post_norm = LayerNorm2d(dim, eps=1e-6)
+        self.direct_max_area = DIRECT_MAX_AREA
+        self._kernels: dict[tuple, torch.Tensor] = {}
 
     def spectral_weight(self, fh: int, fw: int) -> torch.Tensor:
         """Return the complex filter (C/2, fh, fw) for an rfft2 of size (fh, fw), resized if needed."""
@@ -55,11 +65,46 @@ class GlobalLocalFilter(nn.Module):
             y = torch.fft.irfft2(spec, s=(hh, ww), dim=(2, 3), norm="ortho")
         return y.to(dtype)
 
+    def train(self, mode: bool = True):
+        """Switching modes drops the cached spatial kernels (weights may change in training)."""
+        self._kernels = {}
+        return super().train(mode)
+
+    def spatial_kernel(self, hh: int, ww: int, device, dtype) -> torch.Tensor:
+        """Depthwise kernel (C/2, 1, H, W) of the circular convolution equal to the FFT filter on an (H, W) map.
+
+        Computed once per size outside autograd (numpy), so that it is a constant in traced/exported graphs.
+        """
+        key = (hh, ww, device, dtype)
+        if key not in self._kernels:
+            with torch.no_grad():
+                spec = self.spectral_weight(hh, ww // 2 + 1).detach().cpu().numpy()
+            kernel = np.fft.irfft2(spec, s=(hh, ww), norm="ortho") / np.sqrt(hh * ww)  # (C/2, H, W)
+            kernel = np.ascontiguousarray(kernel[:, None, ::-1, ::-1], dtype=np.float32)  # flipped: correlation form
+            self._kernels[key] = torch.from_numpy(kernel).to(device=device, dtype=dtype)
+        return self._kernels[key]
+
+    def circular_conv(self, x: torch.Tensor) -> torch.Tensor:
+        """The global filter as a circular depthwise convolution (exact same result as :meth:`global_filter`)."""
+        hh, ww = int(x.shape[-2]), int(x.shape[-1])
+        kernel = self.spatial_kernel(hh, ww, x.device, x.dtype)
+        if hh > 1:
+            x = torch.cat([x[:, :, 1:], x], dim=2)  # wrap-pad H-1 rows on top
+        if ww > 1:
+            x = torch.cat([x[:, :, :, 1:], x], dim=3)  # wrap-pad W-1 columns on the left
+        return F.conv2d(x, kernel, groups=kernel.shape[0])
+
+    def use_direct(self, x: torch.Tensor) -> bool:
+        """Whether the global half runs as a circular convolution (export, or small maps in eval)."""
+        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+            return True
+        return not self.training and not torch.is_grad_enabled() and x.shape[-2] * x.shape[-1] <= self.direct_max_area
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the local and global branches and interleave their channels."""
         x = self.pre_norm(x)
         local, glob = x.chunk(2, dim=1)
         local = self.dw(local)
-        glob = self.global_filter(glob)
+        glob = self.circular_conv(glob) if self.use_direct(glob) else self.global_filter(glob)
         x = torch.stack((local, glob.to(local.dtype)), dim=2).flatten(1, 2)  # (B, C/2, 2, H, W) -> interleaved
         return self.post_norm(x)

@@ -10,6 +10,7 @@ width/depth scaling only to the modules listed in two sets local to ``parse_mode
 3. wraps it so that a ``HorNet`` row's depths are depth-scaled and the ``Index`` rows that read it get the scaled
    stage widths.
 
+It also hooks ``BaseModel.fuse`` so that predict/val/export fold our layers too (:mod:`yolo_hornet.fuse`).
 No file of the installed ultralytics is touched; calling :func:`register` again does nothing.
 """
 
@@ -114,11 +115,30 @@ def prepare_hornet_rows(d: dict) -> dict:
     return d
 
 
+def hook_fuse() -> None:
+    """Make ultralytics' ``BaseModel.fuse()`` (used by predict, val and export) also fold our layers (idempotent)."""
+    original = tasks.BaseModel.fuse
+    if getattr(original, _MARK, False):
+        return
+
+    @functools.wraps(original)
+    def fuse(self, *args, **kwargs):
+        from .fuse import fuse_hornet_modules
+
+        model = original(self, *args, **kwargs)
+        fuse_hornet_modules(self)
+        return model
+
+    setattr(fuse, _MARK, True)
+    tasks.BaseModel.fuse = fuse
+
+
 def register() -> None:
     """Register our YAML modules with the installed ultralytics (idempotent)."""
     check_ultralytics_version()
     for name, cls in YAML_MODULES.items():
         setattr(tasks, name, cls)
+    hook_fuse()
     if getattr(tasks.parse_model, _MARK, False):
         return
     original = tasks.parse_model

@@ -1,0 +1,62 @@
+"""Export with ultralytics: ONNX (global filter as a plain circular conv, no FFT op) == PyTorch; TorchScript runs."""
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from conftest import YAML_DIR
+from ultralytics import YOLO
+
+import yolo_hornet  # noqa: F401
+
+ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+IMGSZ = 160
+
+
+def gf_backbone_yaml(tmp_path):
+    d = yaml.safe_load((YAML_DIR / "yolov8-hornet-backbone.yaml").read_text())
+    d["backbone"][0][3] = [64, [2, 3, 18, 2], [2, 3, 4, 5], [2, 3], [[14, 8], [7, 4]]]
+    d["head"] = [r if r[2] != "C2f" or r[0] != -1 or r[3][0] != 256 else [-1, 1, "HorFPN", [256, 2, True]]
+                 for r in d["head"]]  # fmt: skip
+    path = tmp_path / "yolov8n-gf-backbone.yaml"
+    path.write_text(yaml.safe_dump(d))
+    return path
+
+
+def compare(onnx_out: np.ndarray, torch_out: np.ndarray):
+    box = np.abs(onnx_out[:, :4] - torch_out[:, :4]).max() / IMGSZ
+    cls = np.abs(onnx_out[:, 4:] - torch_out[:, 4:]).max()
+    assert box <= 1e-4 and cls <= 1e-4, (box, cls)
+
+
+@pytest.mark.parametrize("name", [p.name for p in sorted(YAML_DIR.glob("*.yaml"))] + ["gf"])
+def test_onnx_matches_pytorch(tmp_path, name):
+    torch.manual_seed(0)
+    if name == "gf":
+        cfg = gf_backbone_yaml(tmp_path)
+    else:
+        stem, rest = name.split("-", 1)
+        cfg = tmp_path / f"{stem}n-{rest}"
+        cfg.write_text((YAML_DIR / name).read_text())
+    model = YOLO(str(cfg))
+    f = model.export(format="onnx", imgsz=IMGSZ)
+    graph = onnx.load(f)
+    ops = {n.op_type for n in graph.graph.node}
+    assert not any("DFT" in op or "FFT" in op for op in ops), ops
+    sess = ort.InferenceSession(f, providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).random((1, 3, IMGSZ, IMGSZ), dtype=np.float32)
+    got = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    with torch.no_grad():
+        ref = model.model.eval()(torch.from_numpy(x))[0].numpy()
+    compare(got, ref)
+
+
+def test_torchscript_export_runs(tmp_path):
+    torch.manual_seed(0)
+    model = YOLO(str(gf_backbone_yaml(tmp_path)))
+    f = model.export(format="torchscript", imgsz=IMGSZ)
+    ts = torch.jit.load(f)
+    x = torch.rand(1, 3, IMGSZ, IMGSZ)
+    with torch.no_grad():
+        compare(ts(x)[0].numpy() if isinstance(ts(x), tuple) else ts(x).numpy(), model.model.eval()(x)[0].numpy())
