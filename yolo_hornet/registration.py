@@ -139,6 +139,9 @@ def register() -> None:
     for name, cls in YAML_MODULES.items():
         setattr(tasks, name, cls)
     hook_fuse()
+    from .ddp import hook_ddp
+
+    hook_ddp()
     if getattr(tasks.parse_model, _MARK, False):
         return
     original = tasks.parse_model

@@ -1,0 +1,103 @@
+"""DDP state round trip on CPU (as ultralytics' workers rebuild the trainer), AMP safety, offline AMP check."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import REPO
+
+from yolo_hornet import GlobalLocalFilter, HorBlock, gnConv
+from yolo_hornet.data.digitscenes import write_dataset
+
+WORKER = """
+import sys, torch
+from ultralytics.utils import DEFAULT_CFG_DICT
+from ultralytics.utils.patches import torch_load
+state = torch_load(sys.argv[1], map_location="cpu")
+cfg = DEFAULT_CFG_DICT.copy()
+cfg.update(save_dir="")
+trainer = state["trainer"](cfg=cfg, overrides=state["args"], _callbacks=state["callbacks"])
+trainer.model = state["model"]
+net = trainer.model.eval()
+with torch.no_grad():
+    torch.save(net(torch.load(sys.argv[2]))[0], sys.argv[3])
+print("registered" if "yolo_hornet" in sys.modules else "not-registered", type(net.model[6]).__name__)
+"""
+
+
+@pytest.mark.parametrize("how", ["train.py", "python-api-yaml"])
+def test_ddp_state_rebuilds_in_fresh_worker(tmp_path, how):
+    from ultralytics import YOLO
+    from ultralytics.utils import dist
+
+    from yolo_hornet.cli.resolve import resolve_cfg
+
+    data = write_dataset(tmp_path / "ds", train=4, val=2, imgsz=64)
+    cfg = resolve_cfg("yolov8n-hornet.yaml") if how == "train.py" else str(REPO / "models/yaml/yolov8n-hornet.yaml")
+    model = YOLO(cfg)
+    args = dict(model=cfg, data=str(data), epochs=1, imgsz=64, device="cpu", project=str(tmp_path), name="ddp")
+    trainer = model._smart_load("trainer")(overrides=args, _callbacks=model.callbacks)
+    assert isinstance(trainer.model, str)  # what ultralytics hands to its DDP launcher for a YAML start
+    script = dist.generate_ddp_file(trainer)  # ultralytics' own function (wrapped by yolo_hornet)
+    state = Path(script).with_suffix(".pt")
+    try:
+        assert "import yolo_hornet" in Path(script).read_text()
+        x = torch.rand(1, 3, 64, 96)
+        torch.save(x, tmp_path / "x.pt")
+        with torch.no_grad():
+            expected = trainer.model.eval()(x)[0]
+        worker = tmp_path / "worker.py"
+        worker.write_text(WORKER)
+        out = subprocess.run(
+            [sys.executable, str(worker), str(state), str(tmp_path / "x.pt"), str(tmp_path / "y.pt")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert out.stdout.split()[-2:] == ["registered", "C2fHB"]
+        assert torch.allclose(torch.load(tmp_path / "y.pt"), expected, atol=1e-5)
+    finally:
+        Path(script).unlink(missing_ok=True)
+        state.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("module", ["gnconv", "horblock-gf"])
+def test_bf16_autocast_close_to_fp32(module):
+    torch.manual_seed(0)
+    m = {"gnconv": lambda: gnConv(64, order=4), "horblock-gf": lambda: HorBlock(64, order=3, gf=True)}[module]()
+    m.eval()
+    x = torch.randn(2, 64, 20, 24)
+    with torch.no_grad():
+        ref = m(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            low = m(x)
+    assert torch.isfinite(low).all()
+    rel = (low.float() - ref).norm() / ref.norm()
+    assert rel < 0.03, rel  # bf16 has ~3 significant digits
+
+
+def test_gf_fft_forced_to_float32_under_autocast(monkeypatch):
+    seen = []
+    real = torch.fft.rfft2
+
+    def spy(x, *a, **k):
+        seen.append(x.dtype)
+        return real(x, *a, **k)
+
+    monkeypatch.setattr(torch.fft, "rfft2", spy)
+    m = GlobalLocalFilter(16, h=8, w=5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        m(torch.randn(1, 16, 8, 8).bfloat16())
+    assert seen == [torch.float32]
+
+
+def test_amp_check_is_offline():
+    import ultralytics.engine.trainer as tr
+
+    from yolo_hornet.offline import offline_check_amp
+
+    assert tr.check_amp is offline_check_amp
+    assert offline_check_amp(torch.nn.Conv2d(3, 3, 1)) is False  # CPU: AMP off, no model download
