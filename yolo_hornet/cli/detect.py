@@ -100,11 +100,11 @@ def detect(argv: list[str] | None = None, **overrides) -> Path | None:
         raise UserError(f"--iou-thres must lie in [0, 1], got {opt.iou_thres}")
     if opt.max_det < 1 or opt.vid_stride < 1:
         raise UserError("--max-det and --vid-stride must be at least 1")
+    project = Path(opt.project).resolve()
+    check_writable(project)
     check_weights_file(opt.weights)
     kind, total = check_source(str(opt.source))
     check_device(opt.device)
-    project = Path(opt.project).resolve()
-    check_writable(project)
     from ultralytics import YOLO
 
     model = YOLO(opt.weights, task="detect")
