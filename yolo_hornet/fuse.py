@@ -3,7 +3,8 @@
 What is folded, per module:
 
 - HorBlock: the ``norm1`` affine into ``gnconv.proj_in``; ``gamma1`` into ``gnconv.proj_out``; the ``norm2`` affine
-  into ``pwconv1``; ``gamma2`` into ``pwconv2``. The two LayerNorms become affine-free.
+  into ``pwconv1``; ``gamma2`` into ``pwconv2``. The two LayerNorms become affine-free, and the block then runs its
+  channels-last path (1x1 convs as matmuls on (B, H, W, C), no permute copies between layers).
 - gnConv: the scale ``s`` into the 7x7 depthwise weights and bias, or into the GF ``post_norm`` affine.
 - HorFPN: the BatchNorm after the gnConv into ``gnconv.proj_out``.
 - HorNet: each downsampling LayerNorm's affine into the following 2x2 stride-2 conv (no padding, so exact).
@@ -84,6 +85,7 @@ def fuse_horblock(m: HorBlock) -> None:
         fold_output_scale(m.pwconv2, m.gamma2)
         m.gamma2 = None
     fuse_gnconv(m.gnconv)
+    m.fused = True
 
 
 @torch.no_grad()

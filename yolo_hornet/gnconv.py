@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .global_local_filter import GlobalLocalFilter
 
@@ -66,6 +67,21 @@ class gnConv(nn.Module):  # noqa: N801  (the paper's and the official code's nam
             self.dwconv = nn.Conv2d(total, total, kernel_size=7, padding=3, bias=True, groups=total)
         self.proj_out = nn.Conv2d(c2, c2, 1)
         self.pws = nn.ModuleList(nn.Conv2d(self.dims[i], self.dims[i + 1], 1) for i in range(order - 1))
+
+    def forward_nhwc(self, x: torch.Tensor) -> torch.Tensor:
+        """The same computation on a channels-last (B, H, W, C) tensor: 1x1 convs as matmuls over the last dim, the
+        depthwise conv on a channels_last view. Returns (B, H, W, c2)."""
+        c_in, d0 = x.shape[-1], self.dims[0]
+        w, b = self.proj_in.weight.view(-1, c_in), self.proj_in.bias
+        p, q = F.linear(x, w[:d0], b[:d0]), F.linear(x, w[d0:], b[d0:])  # two dense outputs, no strided slices
+        q = self.dwconv(q.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        if self.scale != 1.0:
+            q = q * self.scale
+        gates = q.split(self.dims, dim=-1)
+        z = p * gates[0]
+        for pw, gate in zip(self.pws, gates[1:]):
+            z = F.linear(z, pw.weight.view(pw.weight.shape[0], -1), pw.bias) * gate
+        return F.linear(z, self.proj_out.weight.view(self.proj_out.weight.shape[0], -1), self.proj_out.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Project in, mix space once, gate recursively from coarse to fine, project out."""

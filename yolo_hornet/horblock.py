@@ -66,6 +66,7 @@ class HorBlock(nn.Module):
         else:
             self.gamma1 = self.gamma2 = None
         self.drop_path = StochasticDepth(drop_path, mode="row") if drop_path > 0 else nn.Identity()
+        self.fused = False  # set by yolo_hornet.fuse: eval then runs the channels-last path
 
     def mlp(self, x: torch.Tensor) -> torch.Tensor:
         """Channel MLP with its LayerNorm and layer scale on (B, C, H, W), computed channels-last."""
@@ -76,8 +77,23 @@ class HorBlock(nn.Module):
             y = y * self.gamma2
         return y.permute(0, 3, 1, 2)
 
+    def forward_nhwc(self, x: torch.Tensor) -> torch.Tensor:
+        """Inference path computed channels-last end to end (no permute copies between the layers).
+
+        Shape: (B, C, H, W) -> (B, C, H, W) in channels_last memory format."""
+        x = self.proj(x).permute(0, 2, 3, 1).contiguous()
+        c = x.shape[-1]
+        y = self.gnconv.forward_nhwc(F.layer_norm(x, (c,), self.norm1.weight, self.norm1.bias, self.norm1.eps))
+        x = x + self.drop_path(y * self.gamma1 if self.gamma1 is not None else y)
+        y = F.layer_norm(x, (c,), self.norm2.weight, self.norm2.bias, self.norm2.eps)
+        y = self.pwconv2(self.act(self.pwconv1(y)))
+        x = x + self.drop_path(y * self.gamma2 if self.gamma2 is not None else y)
+        return x.permute(0, 3, 1, 2)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Two pre-norm residual branches: spatial (gnConv) then channel (MLP)."""
+        if getattr(self, "fused", False) and not self.training:
+            return self.forward_nhwc(x)
         x = self.proj(x)
         y = self.gnconv(self.norm1(x))
         if self.gamma1 is not None:
