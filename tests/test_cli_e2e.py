@@ -114,3 +114,14 @@ def test_ctrl_c_leaves_resumable_last_pt(tmp_path, tiny_data):
     assert ckpt["epoch"] >= 0 and ckpt["train_args"]["epochs"] == 30
     out = cli("train.py", ["--resume", str(last), "--project", "runs/train"], tmp_path, timeout=60)
     assert "Resuming training" in out.stdout + out.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BUNDLED_WEIGHTS.is_file(), reason="bundled weights not trained yet")
+def test_train_no_arguments_fine_tunes_bundled(tmp_path):
+    t0 = time.time()
+    out = cli("train.py", ["--project", str(tmp_path / "runs" / "train")], tmp_path, timeout=900)
+    assert out.returncode == 0, out.stderr[-3000:]
+    run = tmp_path / "runs" / "train" / "exp"
+    assert (run / "weights" / "best.pt").is_file() and (run / "results.png").is_file()
+    assert time.time() - t0 < 600
