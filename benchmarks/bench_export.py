@@ -48,7 +48,10 @@ def main() -> None:
             torch.manual_seed(0)
             model = YOLO(str(cfg))
             f = model.export(format="onnx", imgsz=IMGSZ, verbose=False)
-            sess = ort.InferenceSession(f, providers=["CPUExecutionProvider"])
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = torch.get_num_threads()
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy threads during PyTorch
+            sess = ort.InferenceSession(f, opts, providers=["CPUExecutionProvider"])
             name = sess.get_inputs()[0].name
             net = model.model.fuse(verbose=False).eval()
             xt = torch.from_numpy(x)

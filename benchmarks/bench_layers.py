@@ -50,7 +50,7 @@ def pair(kind: str, c: int, order: int, gf: bool, hw: int):
 
 def flops(module: torch.nn.Module, x: torch.Tensor) -> float:
     """GFLOPs (2 x MACs of convs and linears, as ultralytics counts) of one call."""
-    from ultralytics_thop import profile
+    from thop import profile
 
     macs, _ = profile(module, inputs=(x,), verbose=False)
     return 2 * macs / 1e9
@@ -78,21 +78,24 @@ def infer_rows() -> list[list]:
 
 
 PEAK = """
-import resource, sys, torch
+import sys, torch
 sys.path[:0] = {paths!r}
 from bench_layers import pair
+def kib(field):
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(field))
 ref, ours = pair({kind!r}, {c}, {order}, {gf}, {hw})
 m = ref if {use_ref} else ours
 x = torch.randn(8, {c}, {hw}, {hw})
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to the current RSS
+base = kib("VmRSS")
 for _ in range(2):
     m(x).square().mean().backward()
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)
+print((kib("VmHWM") - base) / 1024)
 """
 
 
 def peak_mb(kind, c, hw, order, gf, use_ref: bool) -> float:
-    """Peak resident memory growth (MiB) of two training steps, measured in a fresh process."""
+    """Peak resident memory growth (MiB) of two training steps, measured in a fresh process (Linux /proc)."""
     here = Path(__file__).resolve().parent
     code = PEAK.format(paths=[str(here), str(here.parent / "tests")], kind=kind, c=c, order=order, gf=gf, hw=hw,
                        use_ref=use_ref)  # fmt: skip

@@ -173,7 +173,14 @@ def write_dataset(out: str | Path, train: int = 300, val: int = 100, imgsz: int 
     return yaml_path
 
 
-def make_demo_video(out: str | Path, seconds: float = 6.0, fps: int = 15, size: tuple[int, int] = (640, 384), seed=7):
+def make_demo_video(
+    out: str | Path,
+    seconds: float = 6.0,
+    fps: int = 15,
+    size: tuple[int, int] = (640, 384),
+    seed: int = 7,
+    background: str = "board.jpg",
+) -> Path:
     """Write an MP4 of real digits drifting over a real photo (the default source of ``detect.py``).
 
     Args:
@@ -182,11 +189,13 @@ def make_demo_video(out: str | Path, seconds: float = 6.0, fps: int = 15, size: 
         fps (int): Frames per second.
         size (tuple[int, int]): (width, height).
         seed (int): Seed for digit choice and motion.
+        background (str): File name of the photo in ``assets/backgrounds``.
     """
     rng = np.random.default_rng(seed)
-    gen = DigitScenes(seed=seed, min_size=28, max_size=90)
+    gen = DigitScenes(seed=seed, min_size=40, max_size=110)
     w, h = size
-    bg = cv2.resize(gen.backgrounds[3], (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)  # board.jpg
+    photo = cv2.imread(str(ASSETS / "backgrounds" / background), cv2.IMREAD_COLOR)
+    bg = cv2.resize(photo, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
     sprites = []
     for _ in range(7):
         cls, alpha = gen.digit_alpha(rng, "val")
