@@ -40,7 +40,7 @@ def configs(tmp: Path) -> list[Path]:
 def main() -> None:
     import onnxruntime as ort
 
-    torch.set_num_threads(min(torch.get_num_threads(), 16))
+    threads = min(torch.get_num_threads(), 16)
     rows = []
     x = np.random.default_rng(0).random((1, 3, IMGSZ, IMGSZ), dtype=np.float32)
     with tempfile.TemporaryDirectory() as tmp:
@@ -48,8 +48,9 @@ def main() -> None:
             torch.manual_seed(0)
             model = YOLO(str(cfg))
             f = model.export(format="onnx", imgsz=IMGSZ, verbose=False)
+            torch.set_num_threads(threads)  # the exporter may lower torch's thread count; time both on all threads
             opts = ort.SessionOptions()
-            opts.intra_op_num_threads = torch.get_num_threads()
+            opts.intra_op_num_threads = threads
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy threads during PyTorch
             sess = ort.InferenceSession(f, opts, providers=["CPUExecutionProvider"])
             name = sess.get_inputs()[0].name
