@@ -184,3 +184,11 @@ def test_view_img_without_display_says_so_and_saves(tmp_path, capsys, tiny_weigh
     assert rc == 0
     assert err.count("no display available") == 1
     assert len(list((tmp_path / "r" / "exp").glob("*.jpg"))) == 2
+
+
+def test_detect_data_names_must_match_model(tmp_path, capsys, tiny_weights):
+    data = tmp_path / "names.yaml"
+    data.write_text("names: ['a', 'b']\n")
+    argv = ["--weights", str(tiny_weights), "--source", str(BUGGY), "--data", str(data)]
+    rc, err = run(detect_main, argv, capsys, tmp_path / "runs")
+    assert_clean_error(rc, err, tmp_path / "runs", "2 class names but the model has 80")

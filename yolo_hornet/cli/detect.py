@@ -81,10 +81,15 @@ def class_names(data: str) -> dict[int, str] | None:
     """Class names from a dataset YAML, if given."""
     if not data:
         return None
-    from .resolve import load_data_yaml
+    import yaml
 
-    names = load_data_yaml(data).get("names")
-    return dict(enumerate(names)) if isinstance(names, list) else names
+    path = Path(data)
+    if not path.is_file():
+        raise UserError(f"--data '{data}' not found; give the dataset YAML whose 'names:' label the output")
+    names = (yaml.safe_load(path.read_text()) or {}).get("names")
+    if not isinstance(names, (list, dict)) or not names:
+        raise UserError(f"--data '{data}' has no 'names:' list")
+    return dict(enumerate(names)) if isinstance(names, list) else {int(k): v for k, v in names.items()}
 
 
 def detect(argv: list[str] | None = None, **overrides) -> Path | None:
@@ -109,6 +114,10 @@ def detect(argv: list[str] | None = None, **overrides) -> Path | None:
 
     model = YOLO(opt.weights, task="detect")
     names = class_names(opt.data) or model.names
+    if opt.data:
+        if len(names) != len(model.names):
+            raise UserError(f"--data '{opt.data}' has {len(names)} class names but the model has {len(model.names)}")
+        model.model.names = names  # label the output with the dataset's names
     if opt.classes:
         bad = [c for c in opt.classes if c not in range(len(names))]
         if bad:
