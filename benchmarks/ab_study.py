@@ -140,6 +140,12 @@ def render(csv_path: Path, out_md: Path) -> None:
         ),  # fmt: skip
         "\n![accuracy vs latency](ab_scatter.png)\n\n![per-variant mAP](ab_bars.png)\n",
     ]
+    if any(len(rs) < 3 for rs in groups.values()):
+        md.insert(
+            2,
+            "**Pilot only**: rows with fewer than 3 seeds carry no error bar; a difference smaller than the "
+            "seed-to-seed spread of a full run is not evidence either way.\n",
+        )
     out_md.write_text("\n".join(md))
     if points:
         fig, ax = plt.subplots(figsize=(7, 4.5))
