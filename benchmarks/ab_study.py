@@ -117,11 +117,13 @@ def render(csv_path: Path, out_md: Path) -> None:
         acc = [f"{statistics.mean(m):.3f} +- {sd(m):.3f}", f"{statistics.mean(m50):.3f} +- {sd(m50):.3f}"]
         cost = [rs[0]["params_m"], rs[0]["gflops_640"], rs[0]["cpu_ms_640"], rs[0]["s_per_epoch"], device]
         lines.append([variant, dataset, f"{epochs} ep @ {imgsz}", len(rs), *acc, *cost])
-        points.append((variant, dataset, float(rs[0]["cpu_ms_640"]), statistics.mean(m), sd(m)))
+        label = f"{variant}, {epochs} ep @ {imgsz}"
+        points.append((label, dataset, float(rs[0]["cpu_ms_640"]), statistics.mean(m), sd(m)))
     md = [
         "# A/B study: YOLO vs YOLO + HorNet on DigitScenes\n",
         "Produced by `benchmarks/ab_study.py` from `benchmarks/ab_results.csv`; same epochs, image size, batch, "
-        "hyperparameters and augmentation (ultralytics defaults) for every variant, trained from scratch.\n",
+        "hyperparameters and augmentation (ultralytics defaults) for every variant, trained from scratch. CPU latency "
+        "is measured in the same process right after each run: compare it within this table, not with RESULTS.md.\n",
         table(
             [
                 "variant",
