@@ -193,10 +193,7 @@ def detect(argv: list[str] | None = None, **overrides) -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
-    try:
-        return run_cli(detect, argv)
-    except KeyboardInterrupt:
-        return 130
+    return run_cli(detect, argv)
 
 
 if __name__ == "__main__":

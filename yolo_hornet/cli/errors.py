@@ -26,10 +26,12 @@ def remove_new_runs(project: Path, before: set[Path]) -> None:
 
 
 def run_cli(func: Callable[[list[str] | None], object], argv: list[str] | None = None) -> int:
-    """Run a CLI entry point; turn :class:`UserError` into ``error: ...`` on stderr and exit code 2."""
+    """Run a CLI entry point; turn :class:`UserError` into ``error: ...`` on stderr and exit code 2, Ctrl-C into 130."""
     try:
         func(argv)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
     return 0

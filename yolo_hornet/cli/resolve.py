@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import sys
 from pathlib import Path
 
 import torch
@@ -126,17 +129,12 @@ def check_writable(project: Path) -> None:
     probe = project
     while not probe.exists():
         probe = probe.parent
-    import os
-
     if not os.access(probe, os.W_OK) or not probe.is_dir():
         raise UserError(f"--project '{project}' is not writable; choose another folder with --project")
 
 
 def round_imgsz(imgsz: int, stride: int = 32) -> int:
     """Round an image size up to a multiple of ``stride`` with a warning, as ultralytics does."""
-    import math
-    import sys
-
     if imgsz < stride:
         raise UserError(f"--imgsz must be at least {stride}, got {imgsz}")
     rounded = math.ceil(imgsz / stride) * stride

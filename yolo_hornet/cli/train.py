@@ -179,10 +179,7 @@ def train(argv: list[str] | None = None, **overrides):
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
-    try:
-        return run_cli(train, argv)
-    except KeyboardInterrupt:
-        return 130
+    return run_cli(train, argv)
 
 
 if __name__ == "__main__":
