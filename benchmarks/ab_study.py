@@ -194,11 +194,11 @@ def measure_latency(csv_path: Path) -> None:
 
 
 def fmt(mean: float, sd: float) -> str:
-    return f"{mean:.3f} +- {sd:.3f}"
+    return f"{mean:.4f} +- {sd:.4f}"
 
 
 def fmt_ci(mean: float, half: float) -> str:
-    return f"{mean:+.3f} [{mean - half:+.3f}, {mean + half:+.3f}]"
+    return f"{mean:+.4f} [{mean - half:+.4f}, {mean + half:+.4f}]"
 
 
 def render(csv_path: Path, out_md: Path, latency_csv: Path | None = None, notes: Path | None = None) -> None:
@@ -306,7 +306,9 @@ def render(csv_path: Path, out_md: Path, latency_csv: Path | None = None, notes:
         fig.tight_layout()
         fig.savefig(out_md.parent / "ab_scatter.png", dpi=110)
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        ax.bar(range(len(plotted)), [g["map"] for g in plotted], yerr=[g["map_sd"] for g in plotted], capsize=4)
+        colors = ["tab:gray" if baseline_cfg(g["cfg"]) == g["cfg"] else "tab:blue" for g in plotted]  # stock: gray
+        ax.bar(range(len(plotted)), [g["map"] for g in plotted], yerr=[g["map_sd"] for g in plotted], capsize=4,
+               color=colors)  # fmt: skip
         ax.set_xticks(range(len(plotted)), [f"{g['variant']}\n{g['epochs']} ep @ {g['imgsz']}" for g in plotted],
                       rotation=30, ha="right", fontsize=7)  # fmt: skip
         ax.set_ylabel("mAP50-95 (mean +- std over seeds)")

@@ -95,7 +95,7 @@ def test_render_splits_full_and_pilot_rows(tmp_path):
     full, pilot = text.split("## Pilot rows")
     assert "## Reading\n\nhand-written text" in full
     assert "7 runs" in text and "side by side" in text and "No GPU rows" in text
-    assert "25 ep @ 160 | 3 | 0.110 +- 0.010" in full and "0.90x" in full and "10 ep @ 160" not in full
-    assert "+0.020 [+0.020, +0.020]" in full and "| better |" in full
-    assert "10 ep @ 160 | 1 | 0.050 +- 0.000" in pilot
+    assert "25 ep @ 160 | 3 | 0.1100 +- 0.0100" in full and "0.90x" in full and "10 ep @ 160" not in full
+    assert "+0.0200 [+0.0200, +0.0200]" in full and "| better |" in full
+    assert "10 ep @ 160 | 1 | 0.0500 +- 0.0000" in pilot
     assert (tmp_path / "ab_bars.png").stat().st_size > 5000
