@@ -60,7 +60,8 @@ def mean_ci(values: list[float]) -> tuple[float, float, float]:
 
 
 def setting(r: dict) -> tuple[str, str, str, str]:
-    """What must be equal for two rows to be compared: dataset, epochs, image size, device."""
+    """What must be equal for two rows (CSV rows or ``summarize`` entries) to be compared: dataset, epochs, image
+    size, device."""
     return r["dataset"], r["epochs"], r["imgsz"], r["device"]
 
 
@@ -212,10 +213,11 @@ def render(csv_path: Path, out_md: Path, latency_csv: Path | None = None, notes:
 
     rows = read_csv(csv_path)
     summary = summarize(rows)
-    side_by_side = {r["cfg"]: float(r["cpu_ms_640"]) for r in read_csv(latency_csv)} if latency_csv else {}
+    latency_rows = read_csv(latency_csv) if latency_csv else []
+    side_by_side = {r["cfg"]: float(r["cpu_ms_640"]) for r in latency_rows}
     for g in summary:
         g["cpu_ms_640"] = side_by_side.get(g["cfg"], g["cpu_ms_640"])
-    ms_of = {(g["dataset"], g["epochs"], g["imgsz"], g["device"], g["cfg"]): g["cpu_ms_640"] for g in summary}
+    ms_of = {(*setting(g), g["cfg"]): g["cpu_ms_640"] for g in summary}
     main = [g for g in summary if g["seeds"] >= MIN_SEEDS]
     pilot = [g for g in summary if g["seeds"] < MIN_SEEDS]
     deltas = [d for d in paired_deltas(rows) if d["seeds"] >= MIN_SEEDS]
@@ -223,7 +225,7 @@ def render(csv_path: Path, out_md: Path, latency_csv: Path | None = None, notes:
     def cost_rows(gs: list[dict]) -> list[list]:
         out = []
         for g in gs:
-            base = ms_of.get((g["dataset"], g["epochs"], g["imgsz"], g["device"], baseline_cfg(g["cfg"])))
+            base = ms_of.get((*setting(g), baseline_cfg(g["cfg"])))
             ratio = f"{g['cpu_ms_640'] / base:.2f}x" if base else "-"
             out.append([g["variant"], g["dataset"], f"{g['epochs']} ep @ {g['imgsz']}", g["seeds"],
                         fmt(g["map"], g["map_sd"]), fmt(g["map50"], g["map50_sd"]), g["params_m"], g["gflops_640"],
@@ -235,7 +237,7 @@ def render(csv_path: Path, out_md: Path, latency_csv: Path | None = None, notes:
     hours = sum(float(r["s_per_epoch"]) * int(r["epochs"]) for r in rows) / 3600
     latency_note = (
         "CPU latency: fused, batch 1, 640x640, all variants timed side by side in one process "
-        f"(`--latency`, {read_csv(latency_csv)[0]['machine']})."
+        f"(`--latency`, {latency_rows[0]['machine']})."
         if side_by_side
         else "CPU latency: median over seeds of the fused latency measured right after each run."
     )
