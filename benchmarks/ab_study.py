@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import shutil
 import statistics
 import sys
 import tempfile
@@ -345,8 +346,12 @@ def main(argv: list[str] | None = None) -> None:
         from yolo_hornet.cli.resolve import BUNDLED_DATA, REPO
         from yolo_hornet.data.digitscenes import write_dataset
 
-        if a.smoke:
-            data, dataset, a.epochs, a.seeds = BUNDLED_DATA, "bundled-300", 1, a.seeds[:1]
+        scratch = None
+        if a.smoke:  # a copy of the bundled split, so that ultralytics' label caches land outside the checkout
+            scratch = Path(tempfile.mkdtemp(prefix="ab-smoke-"))
+            skip = shutil.ignore_patterns("*.cache")
+            copy = shutil.copytree(BUNDLED_DATA.parent, scratch / "digitscenes", ignore=skip)
+            data, dataset, a.epochs, a.seeds = copy / "data.yaml", "bundled-300", 1, a.seeds[:1]
             variants = [v for v in VARIANTS if v[1] in (a.variants or ["yolov8n-hornet.yaml"])]
         else:
             dataset = f"digitscenes-{a.train}-{a.val}"
@@ -368,6 +373,8 @@ def main(argv: list[str] | None = None) -> None:
                         w.writeheader()
                     w.writerow(row)
                 print(row, flush=True)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     latency_csv = Path(a.latency_csv)
     notes = Path(a.notes)
     render(csv_path, Path(a.out), latency_csv if latency_csv.exists() else None, notes if notes.exists() else None)

@@ -1,56 +1,118 @@
-"""Shared fixtures: a socket guard (no test may open a non-loopback connection) and small helpers."""
+"""Shared fixtures: the network guard, per-test working folders and a check that the checkout is left as found.
+
+* Network: ``netguard`` blocks and logs every non-loopback resolve/connect/UDP send in this process and (through
+  PYTHONPATH and PATH) in every subprocess a test starts, including ``curl``/``wget``/``git`` downloads. A test with
+  any logged attempt fails, even if the code under test swallowed the error.
+* Files: every test runs with its ``tmp_path`` as the working directory, and the session fails when the checkout
+  holds files it did not hold before the tests ran.
+"""
 
 from __future__ import annotations
 
 import os
-import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+YAML_DIR = REPO / "models" / "yaml"
+GUARD = REPO / "tests" / "netguard"
+
+sys.path.insert(0, str(GUARD))
+import netguard  # noqa: E402
 
 os.environ.setdefault("YOLO_OFFLINE", "1")
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+netguard.install()
 
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-_real_getaddrinfo = socket.getaddrinfo
-LOOPBACK = {"127.0.0.1", "::1", "localhost", "0.0.0.0"}
-
-
-class NetworkAccessError(AssertionError):
-    """Raised when code under test tries to reach the network."""
+# paths a test run may create inside the checkout (caches of the tools themselves)
+TOOL_CACHES = ("__pycache__", ".pytest_cache", ".ruff_cache", ".venv", ".egg-info")
 
 
-def _host(address) -> str:
-    return address[0] if isinstance(address, tuple) else str(address)
-
-
-def _guard_connect(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6) and _host(address) not in LOOPBACK:
-        raise NetworkAccessError(f"test tried to connect to {address}")
-    return _real_connect(self, address)
-
-
-def _guard_connect_ex(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6) and _host(address) not in LOOPBACK:
-        raise NetworkAccessError(f"test tried to connect to {address}")
-    return _real_connect_ex(self, address)
-
-
-def _guard_getaddrinfo(host, *args, **kwargs):
-    if host not in LOOPBACK and host is not None:
-        raise NetworkAccessError(f"test tried to resolve {host}")
-    return _real_getaddrinfo(host, *args, **kwargs)
+def guarded_env(tmp: Path) -> dict:
+    """Environment for a subprocess: the guard on PYTHONPATH/PATH, a fresh ultralytics config dir, no YOLO_OFFLINE."""
+    env = dict(os.environ)
+    env["YOLO_CONFIG_DIR"] = str(tmp / "ultralytics-config")  # a fresh config dir: no cached fonts or settings
+    env.pop("YOLO_OFFLINE", None)  # the package itself must keep ultralytics offline
+    return env
 
 
 @pytest.fixture(autouse=True)
-def socket_guard(monkeypatch):
-    """Fail any test that resolves or connects to a non-loopback host."""
-    monkeypatch.setattr(socket.socket, "connect", _guard_connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", _guard_connect_ex)
-    monkeypatch.setattr(socket, "getaddrinfo", _guard_getaddrinfo)
-    yield
+def network_guard(tmp_path_factory, monkeypatch):
+    """Log network attempts of this test (and its subprocesses) to a file; fail the test if it is not empty."""
+    log = tmp_path_factory.mktemp("netguard") / "attempts.log"
+    monkeypatch.setenv("NETGUARD_LOG", str(log))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(GUARD), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("PATH", os.pathsep.join([str(GUARD / "bin"), os.environ.get("PATH", "")]))
+    yield log
+    if log.exists():
+        pytest.fail(f"the test tried to reach the network:\n{log.read_text()}")
 
 
-REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
-YAML_DIR = REPO / "models" / "yaml"
+@pytest.fixture(autouse=True)
+def work_in_tmp(tmp_path, monkeypatch):
+    """Run each test in its own tmp folder, so that anything written to relative paths stays there."""
+    monkeypatch.chdir(tmp_path)
+
+
+def checkout_files() -> set[str] | None:
+    """Untracked and ignored files in the checkout (None when it is not a git work tree)."""
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {line[3:] for line in out.splitlines() if not any(c in line for c in TOOL_CACHES)}
+
+
+def pytest_sessionstart(session):
+    session.config._checkout_before = checkout_files()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "_checkout_before", None)
+    after = checkout_files()
+    if before is None or after is None:
+        return
+    new = sorted(after - before)
+    if new:
+        print(f"\nerror: the tests left files in the checkout: {new[:10]}", file=sys.stderr)
+        session.exitstatus = 1
+
+
+def scale_n_cfg(tmp_path: Path, name: str) -> Path:
+    """A ready YAML copied as its scale-n name (``yolov8n-hornet.yaml``), or for ``"gf"`` the HorNet-GF backbone
+    (GF in stages 3 and 4) with a HorFPN GF block in the neck."""
+    if name == "gf":
+        d = yaml.safe_load((YAML_DIR / "yolov8-hornet-backbone.yaml").read_text())
+        d["backbone"][0][3] = [64, [2, 3, 18, 2], [2, 3, 4, 5], [2, 3], [[14, 8], [7, 4]]]
+        d["head"] = [r if r[2] != "C2f" or r[0] != -1 or r[3][0] != 256 else [-1, 1, "HorFPN", [256, 2, True]]
+                     for r in d["head"]]  # fmt: skip
+        path = tmp_path / "yolov8n-gf-backbone.yaml"
+        path.write_text(yaml.safe_dump(d))
+        return path
+    stem, rest = name.split("-", 1)
+    path = tmp_path / f"{stem}n-{rest}"
+    path.write_text((YAML_DIR / name).read_text())
+    return path
+
+
+def cli(script: str, args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run ``train.py``/``detect.py`` of this checkout in a subprocess (under the guard) and capture its output."""
+    return subprocess.run(
+        [sys.executable, str(REPO / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=guarded_env(cwd),
+    )

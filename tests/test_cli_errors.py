@@ -192,3 +192,73 @@ def test_detect_data_names_must_match_model(tmp_path, capsys, tiny_weights):
     argv = ["--weights", str(tiny_weights), "--source", str(BUGGY), "--data", str(data)]
     rc, err = run(detect_main, argv, capsys, tmp_path / "runs")
     assert_clean_error(rc, err, tmp_path / "runs", "2 class names but the model has 80")
+
+
+def test_detect_img_zero_is_an_error(capsys, tmp_path, tiny_weights):
+    rc, err = run(detect_main, ["--weights", str(tiny_weights), "--source", str(BUGGY), "--img", "0"], capsys,
+                  tmp_path / "runs")  # fmt: skip
+    assert_clean_error(rc, err, tmp_path / "runs", "--imgsz must be at least 32, got 0")
+
+
+def test_detect_with_an_imagenet_pth(capsys, tmp_path):
+    import yolo_hornet
+
+    pth = tmp_path / "hornet_tiny_7x7.pth"
+    torch.save(yolo_hornet.official_state_dict(yolo_hornet.hornet("tiny_7x7"), num_classes=1000), pth)
+    rc, err = run(detect_main, ["--weights", str(pth), "--source", str(BUGGY)], capsys, tmp_path / "runs")
+    assert_clean_error(rc, err, tmp_path / "runs", "ImageNet .pth (a backbone, not a detector)", "train.py --cfg")
+
+
+def test_hornet_negative_depth(tmp_path, capsys):
+    cfg = tmp_path / "neg.yaml"
+    text = (REPO / "models" / "yaml" / "yolov8-hornet-backbone.yaml").read_text()
+    row = "HorNet, [64, [2, 3, 18, 2]"
+    assert row in text
+    cfg.write_text(text.replace(row, "HorNet, [64, [2, -3, 18, 2]"))
+    rc, err = run(train_main, ["--cfg", str(cfg), "--epochs", "1"], capsys, tmp_path / "runs")
+    assert_clean_error(rc, err, tmp_path / "runs", "depths must be whole numbers >= 0")
+
+
+def test_labels_all_out_of_range(tmp_path, capsys):
+    data = write_dataset(tmp_path / "ds", train=4, val=2, imgsz=64)
+    for label in (tmp_path / "ds" / "labels").rglob("*.txt"):
+        label.write_text("".join(f"12 {line.split(' ', 1)[1]}\n" for line in label.read_text().splitlines()))
+    argv = ["--cfg", "yolov8n-hornet.yaml", "--data", str(data), "--epochs", "1", "--img", "64", "--workers", "0"]
+    rc, err = run(train_main, argv, capsys, tmp_path / "runs")
+    assert_clean_error(rc, err, tmp_path / "runs", "no usable labelled images", "class ids must be 0..nc-1")
+
+
+@pytest.mark.parametrize("name", ["../escape", "/abs/path", ".."])
+def test_name_cannot_leave_project(tmp_path, capsys, name):
+    rc, err = run(train_main, ["--name", name], capsys, tmp_path / "runs")
+    assert_clean_error(rc, err, tmp_path / "runs", "must be a folder name inside --project")
+    assert not (tmp_path / "escape").exists()
+
+
+def test_exist_ok_reuses_the_folder_and_keeps_its_files(tmp_path, capsys, tiny_weights):
+    run_dir = tmp_path / "runs" / "exp"
+    run_dir.mkdir(parents=True)
+    (run_dir / "notes.txt").write_text("mine")
+    image = next((REPO / "data" / "digitscenes" / "images" / "val").glob("*.jpg"))
+    argv = ["--weights", str(tiny_weights), "--source", str(image), "--img", "64", "--project", str(tmp_path / "runs")]
+    assert detect_main([*argv, "--exist-ok"]) == 0
+    assert (run_dir / "notes.txt").read_text() == "mine" and (run_dir / image.name).is_file()
+    assert detect_main(argv) == 0 and (tmp_path / "runs" / "exp2" / image.name).is_file()
+
+
+def test_generator_refuses_a_non_empty_folder_and_overwrites_whole(tmp_path, capsys):
+    from yolo_hornet.data.digitscenes import main as generate
+
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / "mine.txt").write_text("user file")
+    assert generate(["--out", str(out), "--train", "3", "--val", "1", "--imgsz", "64"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: --out") and "--overwrite" in err[-1]
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]  # untouched
+
+    assert generate(["--out", str(out), "--train", "5", "--val", "2", "--imgsz", "64"] + ["--overwrite"]) == 0
+    assert generate(["--out", str(out), "--train", "3", "--val", "1", "--imgsz", "64"] + ["--overwrite"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["data.yaml", "images", "labels"]
+    assert len(list((out / "images" / "train").iterdir())) == 3 and len(list((out / "labels" / "val").iterdir())) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["data"]  # no staging folder left behind

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 import torch
-import yaml
-from conftest import YAML_DIR
+from conftest import YAML_DIR, scale_n_cfg
 from ultralytics import YOLO
 
 import yolo_hornet  # noqa: F401
@@ -12,16 +11,6 @@ import yolo_hornet  # noqa: F401
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 IMGSZ = 160
-
-
-def gf_backbone_yaml(tmp_path):
-    d = yaml.safe_load((YAML_DIR / "yolov8-hornet-backbone.yaml").read_text())
-    d["backbone"][0][3] = [64, [2, 3, 18, 2], [2, 3, 4, 5], [2, 3], [[14, 8], [7, 4]]]
-    d["head"] = [r if r[2] != "C2f" or r[0] != -1 or r[3][0] != 256 else [-1, 1, "HorFPN", [256, 2, True]]
-                 for r in d["head"]]  # fmt: skip
-    path = tmp_path / "yolov8n-gf-backbone.yaml"
-    path.write_text(yaml.safe_dump(d))
-    return path
 
 
 def compare(onnx_out: np.ndarray, torch_out: np.ndarray):
@@ -33,13 +22,7 @@ def compare(onnx_out: np.ndarray, torch_out: np.ndarray):
 @pytest.mark.parametrize("name", [p.name for p in sorted(YAML_DIR.glob("*.yaml"))] + ["gf"])
 def test_onnx_matches_pytorch(tmp_path, name):
     torch.manual_seed(0)
-    if name == "gf":
-        cfg = gf_backbone_yaml(tmp_path)
-    else:
-        stem, rest = name.split("-", 1)
-        cfg = tmp_path / f"{stem}n-{rest}"
-        cfg.write_text((YAML_DIR / name).read_text())
-    model = YOLO(str(cfg))
+    model = YOLO(str(scale_n_cfg(tmp_path, name)))
     f = model.export(format="onnx", imgsz=IMGSZ)
     graph = onnx.load(f)
     ops = {n.op_type for n in graph.graph.node}
@@ -54,7 +37,7 @@ def test_onnx_matches_pytorch(tmp_path, name):
 
 def test_torchscript_export_runs(tmp_path):
     torch.manual_seed(0)
-    model = YOLO(str(gf_backbone_yaml(tmp_path)))
+    model = YOLO(str(scale_n_cfg(tmp_path, "gf")))
     f = model.export(format="torchscript", imgsz=IMGSZ)
     ts = torch.jit.load(f)
     x = torch.rand(1, 3, IMGSZ, IMGSZ)

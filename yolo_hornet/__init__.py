@@ -16,6 +16,7 @@ from .hornet import PRESETS, HorNet, HorNetBackbone, hornet
 from .layer_norm import LayerNorm2d
 from .official_weights import load_official_weights, official_state_dict
 from .registration import register
+from .safe_load import allow_our_classes
 
 __version__ = "0.1.0"
 __all__ = [
@@ -38,3 +39,4 @@ __all__ = [
 
 register()
 patch_ultralytics()
+allow_our_classes()  # our checkpoints load under ULTRALYTICS_SAFE_LOAD=1

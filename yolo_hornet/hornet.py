@@ -56,6 +56,8 @@ class HorNet(nn.Module):
         super().__init__()
         if len(depths) != 4 or len(orders) != 4:
             raise ValueError(f"HorNet needs 4 depths and 4 orders, got depths={list(depths)} orders={list(orders)}")
+        if any(not isinstance(d, int) or d < 0 for d in depths):
+            raise ValueError(f"HorNet depths must be whole numbers >= 0, got depths={list(depths)}")
         if len(gf_sizes) < len(gf_stages):
             raise ValueError(f"HorNet: gf_stages={list(gf_stages)} needs one (h, w) in gf_sizes per stage")
         if any(not 0 <= st <= 3 for st in gf_stages):

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import cv2
 
-from .errors import UserError, remove_new_runs, run_cli, snapshot_runs
+from .errors import UserError, run_cli
 from .resolve import (
     BUNDLED_WEIGHTS,
     DEMO_VIDEO,
     check_device,
     check_weights_file,
     check_writable,
-    next_run_name,
     round_imgsz,
 )
+from .runs import check_name, reserve_run
 from .sources import check_source
 
 
@@ -56,7 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--augment", action="store_true", help="augmented inference")
     p.add_argument("--project", default="runs/detect", help="save results to project/name")
     p.add_argument("--name", default="exp", help="save results to project/name")
-    p.add_argument("--exist-ok", action="store_true", help="existing project/name ok, do not increment")
+    p.add_argument("--exist-ok", action="store_true", help="reuse project/name if it exists (nothing is deleted)")
+    p.add_argument("--trust-weights", action="store_true", help="fully unpickle --weights (only for files you trust)")
     p.add_argument("--line-thickness", type=int, default=None, help="bounding box thickness (pixels)")
     p.add_argument("--hide-labels", action="store_true", help="hide labels")
     p.add_argument("--hide-conf", action="store_true", help="hide confidences")
@@ -105,9 +106,24 @@ def detect(argv: list[str] | None = None, **overrides) -> Path | None:
         raise UserError(f"--iou-thres must lie in [0, 1], got {opt.iou_thres}")
     if opt.max_det < 1 or opt.vid_stride < 1:
         raise UserError("--max-det and --vid-stride must be at least 1")
+    from yolo_hornet.safe_load import restricted_loading
+
+    with restricted_loading(not opt.trust_weights):  # every checkpoint ultralytics loads: weights_only + allow-list
+        return detect_with(opt)
+
+
+def detect_with(opt: argparse.Namespace) -> Path | None:
+    """``detect()`` after parsing, inside restricted loading."""
     project = Path(opt.project).resolve()
     check_writable(project)
-    check_weights_file(opt.weights)
+    check_name(opt.name)
+    if opt.imgsz is not None:
+        round_imgsz(opt.imgsz)  # a bad --img is an error before anything is loaded
+    if check_weights_file(opt.weights, opt.trust_weights) is not None:
+        raise UserError(
+            f"--weights '{opt.weights}' is a HorNet ImageNet .pth (a backbone, not a detector); train a detector from "
+            f"it first: python train.py --cfg yolov8l-hornet-backbone.yaml --weights {opt.weights} --data your.yaml"
+        )
     kind, total = check_source(str(opt.source))
     check_device(opt.device)
     from ultralytics import YOLO
@@ -122,12 +138,14 @@ def detect(argv: list[str] | None = None, **overrides) -> Path | None:
         bad = [c for c in opt.classes if c not in range(len(names))]
         if bad:
             raise UserError(f"--classes {bad} out of range: this model has classes 0..{len(names) - 1}")
-    imgsz = round_imgsz(opt.imgsz or int((model.ckpt or {}).get("train_args", {}).get("imgsz", 640)))
+    trained = int((model.ckpt or {}).get("train_args", {}).get("imgsz", 640))
+    imgsz = round_imgsz(opt.imgsz if opt.imgsz is not None else trained)
     show = opt.view_img
     if show and not display_available():
         print("--view-img: no display available, not showing a window; results are still saved", file=sys.stderr)
         show = False
-    before = snapshot_runs(project)
+    saving = not opt.nosave or opt.save_txt or opt.save_crop
+    run = reserve_run(project, opt.name, opt.exist_ok) if saving else None
     stream = model.predict(
         source=str(opt.source),
         stream=True,
@@ -143,8 +161,8 @@ def detect(argv: list[str] | None = None, **overrides) -> Path | None:
         classes=opt.classes,
         agnostic_nms=opt.agnostic_nms,
         augment=opt.augment,
-        project=str(project),
-        name=next_run_name(project, opt.name, opt.exist_ok),
+        project=str(run.path.parent if run else project),
+        name=run.path.name if run else opt.name,
         exist_ok=True,
         line_width=opt.line_thickness,
         show_labels=not opt.hide_labels,
@@ -176,12 +194,14 @@ def detect(argv: list[str] | None = None, **overrides) -> Path | None:
                     break
             save_dir = Path(model.predictor.save_dir)
     except (FileNotFoundError, ConnectionError, ValueError) as e:
-        remove_new_runs(project, before)
+        if run:
+            run.discard()
         raise UserError(f"--source '{opt.source}': {str(e).strip().splitlines()[-1][:300]}") from e
     if tty:
         print()
     if frames == 0:
-        remove_new_runs(project, before)
+        if run:
+            run.discard()
         raise UserError(f"--source '{opt.source}' gave no frames to process")
     fps = frames / (time.perf_counter() - start)
     print(f"{frames} frames, {detections} detections, {fps:.1f} FPS")

@@ -51,23 +51,38 @@ def resolve_cfg(cfg: str) -> str:
     )
 
 
-def check_weights_file(weights: str) -> dict | None:
+def load_checkpoint_file(path: str | Path, flag: str = "--weights", trust: bool = False):
+    """Load a user's ``.pt``/``.pth`` without running code from it (see :mod:`yolo_hornet.safe_load`).
+
+    Raises :class:`UserError` for a missing, empty, damaged or refused file; ``trust`` (``--trust-weights``) allows
+    full unpickling of a file the user trusts.
+    """
+    from yolo_hornet.safe_load import DamagedCheckpointError, UnsafeCheckpointError, safe_load
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{flag} '{path}' not found; give the path of a .pt saved by ultralytics or a HorNet .pth")
+    if path.stat().st_size == 0:
+        raise UserError(f"{flag} '{path}' is an empty file")
+    try:
+        return safe_load(path, trust=trust)
+    except UnsafeCheckpointError as e:
+        raise UserError(
+            f"{flag} '{path}' refused: it needs the Python global '{e.name}', which is not a known model class, and "
+            "loading it could run code; if you trust this file, add --trust-weights"
+        ) from e
+    except DamagedCheckpointError as e:
+        raise UserError(f"{flag} '{path}' is not a readable PyTorch checkpoint ({e})") from e
+
+
+def check_weights_file(weights: str, trust: bool = False) -> dict | None:
     """Check that ``weights`` is a readable model file; return the loaded object for ``.pth``, None for ``.pt``.
 
-    Raises :class:`UserError` for a missing, corrupt or non-model file.
+    Loading is restricted (``weights_only``) unless ``trust``. Raises :class:`UserError` for a missing, corrupt,
+    refused or non-model file.
     """
-    path = Path(weights)
-    if not path.is_file():
-        raise UserError(
-            f"--weights '{weights}' not found; give the path of a .pt saved by ultralytics or a HorNet .pth"
-        )
-    if path.stat().st_size == 0:
-        raise UserError(f"--weights '{weights}' is an empty file")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # noqa: BLE001  (any failure to unpickle means the file is unusable)
-        raise UserError(f"--weights '{weights}' is not a readable PyTorch checkpoint ({type(e).__name__}: {e})") from e
-    if path.suffix == ".pth":
+    ckpt = load_checkpoint_file(weights, "--weights", trust)
+    if Path(weights).suffix == ".pth":
         return ckpt
     model = ckpt.get("ema") or ckpt.get("model") if isinstance(ckpt, dict) else None
     if not isinstance(model, torch.nn.Module):
@@ -141,13 +156,3 @@ def round_imgsz(imgsz: int, stride: int = 32) -> int:
     if rounded != imgsz:
         print(f"warning: --imgsz {imgsz} must be a multiple of {stride}, using {rounded}", file=sys.stderr)
     return rounded
-
-
-def next_run_name(project: Path, name: str, exist_ok: bool) -> str:
-    """YOLOv5 run naming: ``exp``, then ``exp2``, ``exp3``, ... (ultralytics 8.4 would write ``exp-2``)."""
-    if exist_ok or not (project / name).exists():
-        return name
-    n = 2
-    while (project / f"{name}{n}").exists():
-        n += 1
-    return f"{name}{n}"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import UserError, remove_new_runs, run_cli, snapshot_runs
+from .errors import UserError, run_cli
+from .faults import run_training
 from .resolve import (
     BUNDLED_DATA,
     BUNDLED_WEIGHTS,
@@ -21,10 +22,11 @@ from .resolve import (
     check_weights_file,
     check_writable,
     load_data_yaml,
-    next_run_name,
     resolve_cfg,
     round_imgsz,
 )
+from .resume import check_resumable, find_resumable
+from .runs import check_name, reserve_run
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,7 +56,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=8, help="max dataloader workers")
     p.add_argument("--project", default="runs/train", help="save to project/name")
     p.add_argument("--name", default="exp", help="save to project/name")
-    p.add_argument("--exist-ok", action="store_true", help="existing project/name ok, do not increment")
+    p.add_argument("--exist-ok", action="store_true", help="reuse project/name if it exists (nothing is deleted)")
+    p.add_argument(
+        "--trust-weights",
+        action="store_true",
+        help="fully unpickle --weights/--resume files (only for files you trust: a pickle can run code); by default "
+        "only model classes and tensors are loaded",
+    )
     p.add_argument("--cos-lr", action="store_true", help="cosine LR scheduler")
     p.add_argument("--patience", type=int, default=100, help="EarlyStopping patience (epochs without improvement)")
     p.add_argument("--freeze", nargs="+", type=int, default=None, help="freeze first N layers, or layer indices")
@@ -63,25 +71,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def resume_target(resume: bool | str, project: Path) -> str:
-    """Return the last.pt to resume, or raise :class:`UserError` when there is none."""
-    if isinstance(resume, str):
-        if not Path(resume).is_file():
-            raise UserError(f"--resume '{resume}' not found; give the path of a last.pt from an interrupted run")
-        return resume
-    candidates = sorted(project.glob("*/weights/last.pt"), key=lambda p: p.stat().st_mtime)
-    if not candidates:
-        raise UserError(f"--resume: nothing to resume, no {project}/*/weights/last.pt; start a new run instead")
-    return str(candidates[-1])
-
-
 def build_model(opt: argparse.Namespace):
     """Create the ``ultralytics.YOLO`` model from --cfg/--weights (transferring what matches)."""
     from ultralytics import YOLO
 
     import yolo_hornet
 
-    official = check_weights_file(opt.weights) if opt.weights else None
+    official = check_weights_file(opt.weights, opt.trust_weights) if opt.weights else None
     if opt.cfg:
         try:
             model = YOLO(resolve_cfg(opt.cfg), task="detect")
@@ -100,6 +96,23 @@ def build_model(opt: argparse.Namespace):
     return YOLO(opt.weights or str(BUNDLED_WEIGHTS), task="detect")
 
 
+def resume(opt: argparse.Namespace, project: Path):
+    """``--resume [PATH]``: continue a run in its own folder from the epoch after its ``last.pt``."""
+    from ultralytics import YOLO
+
+    from .safe_trainer import SafeTrainer
+
+    if isinstance(opt.resume, str):
+        target = Path(opt.resume)
+        check_resumable(target, opt.trust_weights)
+    else:
+        target = find_resumable(project, opt.trust_weights)
+    target = target.resolve()
+    model = YOLO(str(target), task="detect")
+    kwargs = dict(resume=str(target), save_dir=str(target.parent.parent), trainer=SafeTrainer)
+    return run_training(lambda: model.train(**kwargs), lambda: model.trainer, run=None)
+
+
 def train(argv: list[str] | None = None, **overrides):
     """Run training; ``argv`` as on the command line. Returns the ultralytics trainer metrics (or None)."""
     import yolo_hornet  # noqa: F401  (registers the modules)
@@ -107,14 +120,19 @@ def train(argv: list[str] | None = None, **overrides):
     opt = parse_args(argv)
     for k, v in overrides.items():
         setattr(opt, k, v)
+    from yolo_hornet.safe_load import restricted_loading
+
+    with restricted_loading(not opt.trust_weights):  # every checkpoint ultralytics loads: weights_only + allow-list
+        return train_with(opt)
+
+
+def train_with(opt: argparse.Namespace):
+    """``train()`` after parsing, inside restricted loading."""
     project = Path(opt.project).resolve()
     check_writable(project)
     if opt.resume:
-        target = resume_target(opt.resume, project)
-        from ultralytics import YOLO
-
-        check_weights_file(target)
-        return YOLO(target).train(resume=True)
+        return resume(opt, project)
+    check_name(opt.name)
     bundled = not opt.data
     data = str(BUNDLED_DATA) if bundled else opt.data
     epochs = opt.epochs if opt.epochs is not None else (3 if bundled else 100)
@@ -151,8 +169,6 @@ def train(argv: list[str] | None = None, **overrides):
         single_cls=opt.single_cls,
         optimizer=opt.optimizer,
         workers=opt.workers,
-        project=str(project),
-        name=next_run_name(project, opt.name, opt.exist_ok),
         exist_ok=True,
         cos_lr=opt.cos_lr,
         patience=opt.patience,
@@ -161,20 +177,11 @@ def train(argv: list[str] | None = None, **overrides):
         seed=opt.seed,
         **{k: v for k, v in hyp.items() if k in DEFAULT_CFG_DICT},
     )
-    before = snapshot_runs(project)
-    try:
-        return model.train(**args)
-    except KeyboardInterrupt:
-        trainer = getattr(model, "trainer", None)
-        if trainer is not None and getattr(trainer, "ema", None) is not None:
-            trainer.save_model()
-            print(f"\ninterrupted: resume with  python train.py --resume {trainer.last}", file=sys.stderr)
-        raise
-    except (FileNotFoundError, ValueError, TypeError, RuntimeError) as e:
-        if isinstance(e, RuntimeError) and "CUDA" not in str(e) and "Dataset" not in str(e):
-            raise
-        remove_new_runs(project, before)
-        raise UserError(str(e).strip().splitlines()[-1][:300]) from e
+    from .safe_trainer import SafeTrainer
+
+    run = reserve_run(project, opt.name, opt.exist_ok)
+    args.update(project=str(run.path.parent), name=run.path.name, trainer=SafeTrainer)
+    return run_training(lambda: model.train(**args), lambda: model.trainer, run)
 
 
 def main(argv: list[str] | None = None) -> int:

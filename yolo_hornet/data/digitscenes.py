@@ -13,6 +13,10 @@ val digits are unseen writing. Everything follows one seed: the same arguments w
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -222,20 +226,57 @@ def make_demo_video(
     return Path(out)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Command line: write a DigitScenes dataset (and optionally the demo video)."""
+def write_dataset_safely(out: str | Path, overwrite: bool = False, **kwargs) -> Path:
+    """Write a dataset to ``out`` without ever mixing it with, or silently replacing, files already there.
+
+    A non-empty ``out`` is refused (``FileExistsError``) unless ``overwrite``; then the new set is written to a
+    temporary sibling folder first and swapped in whole, so ``out`` never holds old and new files together.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"--out {out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(f"--out {out} is not empty; choose an empty folder or add --overwrite to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        write_dataset(staging, **kwargs)
+        if out.exists():
+            old = staging.with_name(staging.name + ".old")
+            os.replace(out, old)
+            os.replace(staging, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out / "data.yaml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: write a DigitScenes dataset (and optionally the demo video). Returns the exit code."""
     p = argparse.ArgumentParser(description="Write the DigitScenes detection dataset (real digits on real photos).")
-    p.add_argument("--out", default="datasets/digitscenes", help="output folder")
+    p.add_argument("--out", default="datasets/digitscenes", help="output folder (must be empty, or --overwrite)")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder whole")
     p.add_argument("--train", type=int, default=300, help="number of training images")
     p.add_argument("--val", type=int, default=100, help="number of validation images")
     p.add_argument("--imgsz", type=int, default=320, help="image size in pixels")
     p.add_argument("--seed", type=int, default=0, help="master seed")
     p.add_argument("--demo-video", default="", help="also write the demo video to this .mp4 path")
     a = p.parse_args(argv)
-    print(f"wrote {write_dataset(a.out, a.train, a.val, a.imgsz, a.seed)}")
+    if a.train < 0 or a.val < 1 or a.imgsz < 32:
+        print("error: --train must be >= 0, --val >= 1 and --imgsz >= 32", file=sys.stderr)
+        return 2
+    try:
+        data = write_dataset_safely(a.out, a.overwrite, train=a.train, val=a.val, imgsz=a.imgsz, seed=a.seed)
+    except (FileExistsError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {data}")
     if a.demo_video:
         print(f"wrote {make_demo_video(a.demo_video)}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
