@@ -321,6 +321,11 @@ def test_truncated_checkpoint(tmp_path, capsys):
         rc = train_main([flag, str(cut), "--project", str(tmp_path / "runs")])
         _, line = last_error(capsys)
         assert rc == 2 and f"error: {flag} '{cut}' is not a readable PyTorch checkpoint" in line, line
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {"w": torch.zeros(2)}}, foreign)
+    rc = train_main(["--resume", str(foreign), "--project", str(tmp_path / "runs")])
+    _, line = last_error(capsys)
+    assert rc == 2 and "is not a training checkpoint" in line, line
 
 
 def test_trust_weights_opt_in(tmp_path, capsys):

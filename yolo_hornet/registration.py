@@ -10,7 +10,8 @@ width/depth scaling only to the modules listed in two sets local to ``parse_mode
 3. wraps it so that a ``HorNet`` row's depths are depth-scaled and the ``Index`` rows that read it get the scaled
    stage widths.
 
-It also hooks ``BaseModel.fuse`` so that predict/val/export fold our layers too (:mod:`yolo_hornet.fuse`).
+It also hooks ``BaseModel.fuse`` so that predict/val/export fold our layers too (:mod:`yolo_hornet.fuse`), and
+ultralytics' ``check_file`` so that our ready YAMLs and ``digitscenes.yaml`` resolve by bare name from any folder.
 No file of the installed ultralytics is touched; calling :func:`register` again does nothing.
 """
 
@@ -21,6 +22,8 @@ import functools
 import inspect
 import textwrap
 import warnings
+from collections.abc import Callable
+from pathlib import Path
 
 import ultralytics
 from packaging.version import Version
@@ -115,22 +118,83 @@ def prepare_hornet_rows(d: dict) -> dict:
     return d
 
 
-def hook_fuse() -> None:
-    """Make ultralytics' ``BaseModel.fuse()`` (used by predict, val and export) also fold our layers (idempotent)."""
-    original = tasks.BaseModel.fuse
+def wrap_once(owner: object, name: str, make_wrapper: Callable[[Callable], Callable]) -> Callable:
+    """Replace ``owner.name`` by ``make_wrapper(original)`` unless it is already our wrapper; return what is there.
+
+    The one way this package changes an ultralytics function: the wrapper is marked, so a second call (a second
+    ``register()``, a reload) never wraps twice.
+    """
+    original = getattr(owner, name)
     if getattr(original, _MARK, False):
-        return
+        return original
+    wrapper = functools.wraps(original)(make_wrapper(original))
+    setattr(wrapper, _MARK, True)
+    setattr(owner, name, wrapper)
+    return wrapper
 
-    @functools.wraps(original)
-    def fuse(self, *args, **kwargs):
-        from .fuse import fuse_hornet_modules
 
-        model = original(self, *args, **kwargs)
-        fuse_hornet_modules(self)
-        return model
+def hook_fuse() -> None:
+    """Make ultralytics' ``BaseModel.fuse()`` (used by predict, val and export) also fold our layers."""
 
-    setattr(fuse, _MARK, True)
-    tasks.BaseModel.fuse = fuse
+    def make(original):
+        def fuse(self, *args, **kwargs):
+            from .fuse import fuse_hornet_modules
+
+            model = original(self, *args, **kwargs)
+            fuse_hornet_modules(self)
+            return model
+
+        return fuse
+
+    wrap_once(tasks.BaseModel, "fuse", make)
+
+
+def bundled_file(name: str) -> str | None:
+    """Path of what a bare ``name`` means in this package: a ready YAML or ``digitscenes.yaml``; None otherwise.
+
+    ``digitscenes.yaml`` is the bundled DigitScenes split (300 train / 100 val at 320 px, seed 0), written on first
+    use into ultralytics' datasets folder, as ultralytics does for ``coco8.yaml``.
+    """
+    from .cli.resolve import CFG_DIR
+
+    if (CFG_DIR / name).is_file():
+        return str(CFG_DIR / name)
+    if name == "digitscenes.yaml":
+        from ultralytics.utils import DATASETS_DIR
+
+        from .data.digitscenes import write_dataset_safely
+
+        folder = Path(DATASETS_DIR) / "digitscenes"
+        if not (folder / "data.yaml").is_file():
+            write_dataset_safely(folder, overwrite=folder.is_dir(), train=300, val=100, imgsz=320, seed=0)
+        return str(folder / "data.yaml")
+    return None
+
+
+def hook_names() -> None:
+    """Let ``YOLO("yolov8s-hornet.yaml")`` and ``data="digitscenes.yaml"`` work from any folder.
+
+    ultralytics' ``check_file`` looks for a bare name in the working directory and in its own ``cfg`` folder; the
+    wrapper asks :func:`bundled_file` only when that name is not a file here, so a user's file of the same name wins.
+    """
+    from ultralytics.data import utils as data_utils
+    from ultralytics.engine import trainer as engine_trainer
+    from ultralytics.utils import checks
+
+    def make(original):
+        def check_file(file, *args, **kwargs):
+            if isinstance(file, (str, Path)) and str(file) and not Path(file).exists() and Path(file).name == str(file):
+                ours = bundled_file(str(file))
+                if ours:
+                    return ours
+            return original(file, *args, **kwargs)
+
+        return check_file
+
+    wrapped = wrap_once(checks, "check_file", make)  # check_yaml calls this module global
+    for module in (tasks, data_utils, engine_trainer):  # modules that imported the name itself
+        if getattr(module, "check_file", None) is not wrapped:
+            module.check_file = wrapped
 
 
 def register() -> None:
@@ -139,23 +203,22 @@ def register() -> None:
     for name, cls in YAML_MODULES.items():
         setattr(tasks, name, cls)
     hook_fuse()
+    hook_names()
     from .ddp import hook_ddp
 
     hook_ddp()
-    if getattr(tasks.parse_model, _MARK, False):
-        return
-    original = tasks.parse_model
-    namespace: dict = {}
-    code = compile(_extend_sets(inspect.getsource(original)), f"<yolo_hornet: {tasks.__file__}>", "exec")
-    exec(code, tasks.__dict__, namespace)  # noqa: S102  (the installed function, with two sets extended)
-    extended = namespace["parse_model"]
 
-    @functools.wraps(original)
-    def parse_model(d, ch, verbose=True):
-        return extended(prepare_hornet_rows(d), ch, verbose)
+    def make(original):
+        namespace: dict = {}
+        code = compile(_extend_sets(inspect.getsource(original)), f"<yolo_hornet: {tasks.__file__}>", "exec")
+        exec(code, tasks.__dict__, namespace)  # noqa: S102  (the installed function, with two sets extended)
+        extended = namespace["parse_model"]
 
-    setattr(parse_model, _MARK, True)
-    tasks.parse_model = parse_model
+        def parse_model(d, ch, verbose=True):
+            return extended(prepare_hornet_rows(d), ch, verbose)
+
+        return parse_model
+
     import ultralytics.nn as unn
 
-    unn.parse_model = parse_model
+    unn.parse_model = wrap_once(tasks, "parse_model", make)

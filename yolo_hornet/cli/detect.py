@@ -19,9 +19,10 @@ from .errors import UserError, run_cli
 from .resolve import (
     BUNDLED_WEIGHTS,
     DEMO_VIDEO,
+    check_detector_file,
     check_device,
-    check_weights_file,
     check_writable,
+    model_imgsz,
     round_imgsz,
 )
 from .runs import check_name, reserve_run
@@ -119,11 +120,7 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
     check_name(opt.name)
     if opt.imgsz is not None:
         round_imgsz(opt.imgsz)  # a bad --img is an error before anything is loaded
-    if check_weights_file(opt.weights, opt.trust_weights) is not None:
-        raise UserError(
-            f"--weights '{opt.weights}' is a HorNet ImageNet .pth (a backbone, not a detector); train a detector from "
-            f"it first: python train.py --cfg yolov8l-hornet-backbone.yaml --weights {opt.weights} --data your.yaml"
-        )
+    check_detector_file(opt.weights, opt.trust_weights)
     kind, total = check_source(str(opt.source))
     check_device(opt.device)
     from ultralytics import YOLO
@@ -138,8 +135,7 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
         bad = [c for c in opt.classes if c not in range(len(names))]
         if bad:
             raise UserError(f"--classes {bad} out of range: this model has classes 0..{len(names) - 1}")
-    trained = int((model.ckpt or {}).get("train_args", {}).get("imgsz", 640))
-    imgsz = round_imgsz(opt.imgsz if opt.imgsz is not None else trained)
+    imgsz = model_imgsz(model, opt.imgsz)
     show = opt.view_img
     if show and not display_available():
         print("--view-img: no display available, not showing a window; results are still saved", file=sys.stderr)
@@ -167,7 +163,7 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
         line_width=opt.line_thickness,
         show_labels=not opt.hide_labels,
         show_conf=not opt.hide_conf,
-        half=opt.half,
+        quantize=16 if opt.half else None,  # ultralytics 8.4: 'half' is deprecated
         vid_stride=opt.vid_stride,
         verbose=False,
     )

@@ -94,8 +94,26 @@ def check_weights_file(weights: str, trust: bool = False) -> dict | None:
     return None
 
 
-def load_data_yaml(data: str) -> dict:
-    """Read and check a dataset YAML: the file, its train/val entries and that they hold images."""
+def check_detector_file(weights: str, trust: bool = False) -> None:
+    """``--weights`` of detect/val/export: a readable ultralytics ``.pt``; an ImageNet ``.pth`` gets the way forward."""
+    if check_weights_file(weights, trust) is not None:
+        raise UserError(
+            f"--weights '{weights}' is a HorNet ImageNet .pth (a backbone, not a detector); train a detector from it "
+            f"first: python train.py --cfg yolov8l-hornet-backbone.yaml --weights {weights} --data your.yaml"
+        )
+
+
+def model_imgsz(model, imgsz: int | None) -> int:
+    """``--imgsz`` if given, else the size ``model`` (an ``ultralytics.YOLO``) was trained at; a multiple of 32."""
+    trained = int((model.ckpt or {}).get("train_args", {}).get("imgsz", 640))
+    return round_imgsz(imgsz if imgsz is not None else trained)
+
+
+def load_data_yaml(data: str, splits: tuple[str, ...] = ("train", "val")) -> dict:
+    """Read and check a dataset YAML: the file, its ``splits`` entries and that they hold images.
+
+    A split missing from the file is an error for train/val; for other splits (``test``) the caller decides.
+    """
     from ultralytics.data.utils import IMG_FORMATS
 
     path = Path(data)
@@ -105,12 +123,13 @@ def load_data_yaml(data: str) -> dict:
         d = yaml.safe_load(path.read_text())
     except yaml.YAMLError as e:
         raise UserError(f"--data '{data}' is not valid YAML: {e}") from e
-    if not isinstance(d, dict) or "train" not in d or "val" not in d:
-        raise UserError(f"--data '{data}' needs 'train:' and 'val:' entries")
+    required = [s for s in splits if s in ("train", "val")]
+    if not isinstance(d, dict) or any(s not in d for s in required):
+        raise UserError(f"--data '{data}' needs {' and '.join(repr(s + ':') for s in required)} entries")
     root = Path(d.get("path") or path.parent)
     if not root.is_absolute():
         root = (path.parent / root) if not root.exists() else root
-    for split in ("train", "val"):
+    for split in (s for s in splits if d.get(s)):
         for entry in d[split] if isinstance(d[split], list) else [d[split]]:
             p = Path(entry) if Path(entry).is_absolute() else root / entry
             if not p.exists():

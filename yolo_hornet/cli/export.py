@@ -1,0 +1,143 @@
+"""export.py: YOLOv5-style export of a trained model to deployment formats (ultralytics' exporter).
+
+python export.py                                          # bundled weights -> TorchScript and ONNX
+python export.py --weights best.pt --include onnx openvino --img 640
+python export.py --weights best.pt --include openvino --int8   # calibrated on --data (default: bundled DigitScenes)
+
+The files are written next to ``--weights`` (as ultralytics and YOLOv5 do). The global filter exports as a plain
+circular convolution, so ONNX/OpenVINO graphs need no FFT operator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import UserError, run_cli
+from .resolve import (
+    BUNDLED_DATA,
+    BUNDLED_WEIGHTS,
+    check_detector_file,
+    check_device,
+    load_data_yaml,
+    model_imgsz,
+    round_imgsz,
+)
+
+
+def formats() -> dict[str, tuple[str, list[str]]]:
+    """``{argument: (format name, export options it takes)}`` for every format the installed ultralytics exports."""
+    from ultralytics.engine.exporter import export_formats
+
+    table = export_formats()
+    rows = zip(table["Format"], table["Argument"], table["Arguments"])
+    return {arg: (name, list(options)) for name, arg, options in rows if arg != "-"}
+
+
+def format_options(opt: argparse.Namespace, data: str) -> dict:
+    """The export options the user set (ultralytics refuses an option a format does not take, so only these go)."""
+    options = dict(
+        batch=opt.batch_size if opt.batch_size != 1 else None,
+        quantize=8 if opt.int8 else 16 if opt.half else None,
+        dynamic=opt.dynamic or None,
+        simplify=opt.simplify or None,
+        nms=opt.nms or None,
+        opset=opt.opset,
+        data=data or None,
+    )
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """YOLOv5 export.py flags."""
+    p = argparse.ArgumentParser(
+        prog="export.py",
+        description="Export a YOLO model (HorNet modules available) with ultralytics' exporter. With no arguments: "
+        "the bundled yolov8n-hornet to TorchScript and ONNX, next to the weights file.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--weights", default=str(BUNDLED_WEIGHTS), help="model .pt (ultralytics checkpoint)")
+    p.add_argument("--include", nargs="+", default=["torchscript", "onnx"], help="formats: onnx openvino engine ...")
+    p.add_argument("--imgsz", "--img", "--img-size", type=int, default=None, help="image size (default: training)")
+    p.add_argument("--batch-size", type=int, default=1, help="batch size")
+    p.add_argument("--device", default="cpu", help="cuda device, i.e. 0, or cpu")
+    p.add_argument("--half", action="store_true", help="FP16 export (GPU formats)")
+    p.add_argument("--int8", action="store_true", help="INT8 quantization (OpenVINO, TensorRT, TFLite, ...)")
+    p.add_argument("--dynamic", action="store_true", help="dynamic input shapes (ONNX, TensorRT, OpenVINO)")
+    p.add_argument("--simplify", action="store_true", help="simplify the ONNX graph")
+    p.add_argument("--opset", type=int, default=None, help="ONNX opset version")
+    p.add_argument("--nms", action="store_true", help="include NMS in the exported graph")
+    p.add_argument("--data", default="", help="calibration dataset YAML for --int8 (default: bundled DigitScenes)")
+    p.add_argument("--trust-weights", action="store_true", help="fully unpickle --weights (only for files you trust)")
+    return p.parse_args(argv)
+
+
+def export(argv: list[str] | None = None, **overrides) -> list[Path]:
+    """Export; returns the written files/folders, one per ``--include`` format."""
+    import yolo_hornet  # noqa: F401  (registers the modules)
+
+    opt = parse_args(argv)
+    for k, v in overrides.items():
+        setattr(opt, k, v)
+    known = formats()
+    include = [f.lower().lstrip(".") for f in opt.include]
+    unknown = [f for f in include if f not in known]
+    if unknown:
+        raise UserError(f"--include {' '.join(unknown)}: not an export format; choose from {', '.join(known)}")
+    if opt.batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1, got {opt.batch_size}")
+    if opt.half and opt.int8:
+        raise UserError("--half and --int8 exclude each other")
+    from yolo_hornet.safe_load import restricted_loading
+
+    with restricted_loading(not opt.trust_weights):
+        return export_with(opt, include, known)
+
+
+def export_with(opt: argparse.Namespace, include: list[str], known: dict[str, tuple[str, list[str]]]) -> list[Path]:
+    """``export()`` after parsing, inside restricted loading."""
+    check_detector_file(opt.weights, opt.trust_weights)
+    data = opt.data or (str(BUNDLED_DATA) if opt.int8 else "")
+    if data:
+        load_data_yaml(data, splits=("val",))  # int8 calibration images must exist before the export starts
+    if opt.imgsz is not None:
+        round_imgsz(opt.imgsz)
+    check_device(opt.device)
+    from ultralytics import YOLO
+
+    written = []
+    for fmt in include:
+        name, takes = known[fmt]
+        model = YOLO(opt.weights, task="detect")
+        chosen = format_options(opt, data)
+        skipped = sorted(set(chosen) - set(takes))
+        if skipped:
+            print(f"warning: {name} export does not take {', '.join(skipped)}; ignored for {fmt}", file=sys.stderr)
+        args = dict(
+            format=fmt,
+            imgsz=model_imgsz(model, opt.imgsz),
+            device=opt.device or None,
+            **{k: v for k, v in chosen.items() if k in takes},
+        )
+        try:
+            path = Path(model.export(**args))
+        except (ModuleNotFoundError, ImportError) as e:
+            raise UserError(
+                f"--include {fmt}: {name} export needs the package '{getattr(e, 'name', None) or e}', which is not "
+                f"installed; install it (pip install {getattr(e, 'name', None) or '...'}) and run again"
+            ) from e
+        except (ValueError, TypeError, RuntimeError, AssertionError, NotImplementedError) as e:
+            raise UserError(f"--include {fmt}: {type(e).__name__}: {str(e).strip().splitlines()[-1][:300]}") from e
+        print(f"{name}: {path}")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point."""
+    return run_cli(export, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
