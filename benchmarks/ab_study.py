@@ -343,14 +343,14 @@ def main(argv: list[str] | None = None) -> None:
     if a.latency:
         measure_latency(Path(a.latency_csv))
     elif not a.render:
-        from yolo_hornet.cli.resolve import BUNDLED_DATA, REPO
+        from yolo_hornet.cli.resolve import CHECKOUT_DATA, REPO
         from yolo_hornet.data.digitscenes import write_dataset
 
         scratch = None
         if a.smoke:  # a copy of the bundled split, so that ultralytics' label caches land outside the checkout
             scratch = Path(tempfile.mkdtemp(prefix="ab-smoke-"))
             skip = shutil.ignore_patterns("*.cache")
-            copy = shutil.copytree(BUNDLED_DATA.parent, scratch / "digitscenes", ignore=skip)
+            copy = shutil.copytree(CHECKOUT_DATA.parent, scratch / "digitscenes", ignore=skip)
             data, dataset, a.epochs, a.seeds = copy / "data.yaml", "bundled-300", 1, a.seeds[:1]
             variants = [v for v in VARIANTS if v[1] in (a.variants or ["yolov8n-hornet.yaml"])]
         else:

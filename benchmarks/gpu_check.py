@@ -40,7 +40,7 @@ def main() -> int:
 
     import yolo_hornet  # noqa: F401
     from yolo_hornet.cli import detect, train
-    from yolo_hornet.cli.resolve import BUNDLED_DATA, resolve_cfg
+    from yolo_hornet.cli.resolve import CHECKOUT_DATA, resolve_cfg
 
     steps = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -49,7 +49,7 @@ def main() -> int:
         best = Path(tmp) / "exp" / "weights" / "best.pt"
         steps.append(["train 3 epochs (AMP)", f"{time.time() - t:.0f} s", best.is_file()])
         t = time.time()
-        metrics = YOLO(str(best)).val(data=str(BUNDLED_DATA), device=0, imgsz=320, verbose=False)
+        metrics = YOLO(str(best)).val(data=str(CHECKOUT_DATA), device=0, imgsz=320, verbose=False)
         steps.append(["val", f"{time.time() - t:.0f} s", f"mAP50 {metrics.box.map50:.3f}"])
         t = time.time()
         detect(["--weights", str(best), "--device", "0", "--project", tmp])

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import shutil
 import textwrap
 import warnings
 from collections.abc import Callable
@@ -150,15 +151,18 @@ def hook_fuse() -> None:
 
 
 def bundled_file(name: str) -> str | None:
-    """Path of what a bare ``name`` means in this package: a ready YAML or ``digitscenes.yaml``; None otherwise.
+    """Path of what a bare ``name`` means in this package: a ready YAML, the bundled ``yolov8n-hornet.pt`` or
+    ``digitscenes.yaml``; None otherwise.
 
     ``digitscenes.yaml`` is the bundled DigitScenes split (300 train / 100 val at 320 px, seed 0), written on first
     use into ultralytics' datasets folder, as ultralytics does for ``coco8.yaml``.
     """
-    from .cli.resolve import CFG_DIR
+    from .cli.resolve import BUNDLED_WEIGHTS, CFG_DIR
 
     if (CFG_DIR / name).is_file():
         return str(CFG_DIR / name)
+    if name == BUNDLED_WEIGHTS.name:
+        return str(BUNDLED_WEIGHTS)
     if name == "digitscenes.yaml":
         from ultralytics.utils import DATASETS_DIR
 
@@ -179,12 +183,13 @@ def hook_names() -> None:
     """
     from ultralytics.data import utils as data_utils
     from ultralytics.engine import trainer as engine_trainer
-    from ultralytics.utils import checks
+    from ultralytics.utils import checks, downloads
 
     def make(original):
         def check_file(file, *args, **kwargs):
-            if isinstance(file, (str, Path)) and str(file) and not Path(file).exists() and Path(file).name == str(file):
-                ours = bundled_file(str(file))
+            name = str(file) if isinstance(file, (str, Path)) else ""
+            if name.endswith((".yaml", ".yml")) and Path(name).name == name and not Path(name).exists():
+                ours = bundled_file(name)
                 if ours:
                     return ours
             return original(file, *args, **kwargs)
@@ -195,6 +200,20 @@ def hook_names() -> None:
     for module in (tasks, data_utils, engine_trainer):  # modules that imported the name itself
         if getattr(module, "check_file", None) is not wrapped:
             module.check_file = wrapped
+
+    def make_fetch(original):
+        def attempt_download_asset(file, *args, **kwargs):
+            name = str(file)
+            if not Path(name).exists() and Path(name).name == name and name.endswith(".pt") and bundled_file(name):
+                # like ultralytics' download of official weights: a copy lands in the working folder (so exports
+                # are written there, not into the installed package); an existing file of that name is used as is
+                shutil.copyfile(bundled_file(name), name)
+                return name
+            return original(file, *args, **kwargs)
+
+        return attempt_download_asset
+
+    wrap_once(downloads, "attempt_download_asset", make_fetch)  # YOLO("x.pt"): torch_safe_load imports it per call
 
 
 def register() -> None:

@@ -1,6 +1,6 @@
 """export.py: YOLOv5-style export of a trained model to deployment formats (ultralytics' exporter).
 
-python export.py                                          # bundled weights -> TorchScript and ONNX
+python export.py                                          # bundled weights (copied to ./) -> TorchScript, ONNX
 python export.py --weights best.pt --include onnx openvino --img 640
 python export.py --weights best.pt --include openvino --int8   # calibrated on --data (default: bundled DigitScenes)
 
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from .errors import UserError, run_cli
 from .resolve import (
-    BUNDLED_DATA,
     BUNDLED_WEIGHTS,
+    bundled_data,
     check_detector_file,
     check_device,
     load_data_yaml,
@@ -57,7 +57,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "the bundled yolov8n-hornet to TorchScript and ONNX, next to the weights file.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--weights", default=str(BUNDLED_WEIGHTS), help="model .pt (ultralytics checkpoint)")
+    p.add_argument(
+        "--weights",
+        default=BUNDLED_WEIGHTS.name,
+        help="model .pt (ultralytics checkpoint); the bundled one by name is copied here first, as a download would be",
+    )
     p.add_argument("--include", nargs="+", default=["torchscript", "onnx"], help="formats: onnx openvino engine ...")
     p.add_argument("--imgsz", "--img", "--img-size", type=int, default=None, help="image size (default: training)")
     p.add_argument("--batch-size", type=int, default=1, help="batch size")
@@ -98,7 +102,7 @@ def export(argv: list[str] | None = None, **overrides) -> list[Path]:
 def export_with(opt: argparse.Namespace, include: list[str], known: dict[str, tuple[str, list[str]]]) -> list[Path]:
     """``export()`` after parsing, inside restricted loading."""
     check_detector_file(opt.weights, opt.trust_weights)
-    data = opt.data or (str(BUNDLED_DATA) if opt.int8 else "")
+    data = opt.data or (bundled_data() if opt.int8 else "")
     if data:
         load_data_yaml(data, splits=("val",))  # int8 calibration images must exist before the export starts
     if opt.imgsz is not None:

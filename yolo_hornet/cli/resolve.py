@@ -15,10 +15,21 @@ from .errors import UserError
 
 PACKAGE = Path(__file__).resolve().parents[1]
 CFG_DIR = PACKAGE / "cfg"
-REPO = PACKAGE.parent
-BUNDLED_DATA = REPO / "data" / "digitscenes" / "data.yaml"
-BUNDLED_WEIGHTS = REPO / "weights" / "yolov8n-hornet.pt"
-DEMO_VIDEO = REPO / "data" / "videos" / "digits_demo.mp4"
+ASSETS = PACKAGE / "assets"
+REPO = PACKAGE.parent  # the checkout, when running from one
+BUNDLED_WEIGHTS = ASSETS / "weights" / "yolov8n-hornet.pt"  # shipped in the wheel; also ``YOLO("yolov8n-hornet.pt")``
+DEMO_VIDEO = ASSETS / "demo" / "digits_demo.mp4"
+CHECKOUT_DATA = REPO / "data" / "digitscenes" / "data.yaml"
+
+
+def bundled_data() -> str:
+    """The bundled DigitScenes split: the checkout's copy, else (installed from a wheel) ``digitscenes.yaml``, which
+    is generated into ultralytics' datasets folder on first use."""
+    if CHECKOUT_DATA.is_file():
+        return str(CHECKOUT_DATA)
+    from yolo_hornet.registration import bundled_file
+
+    return bundled_file("digitscenes.yaml")
 
 
 def our_cfgs() -> list[str]:
@@ -60,6 +71,8 @@ def load_checkpoint_file(path: str | Path, flag: str = "--weights", trust: bool 
     from yolo_hornet.safe_load import DamagedCheckpointError, UnsafeCheckpointError, safe_load
 
     path = Path(path)
+    if not path.is_file() and path.name == str(path) and path.name == BUNDLED_WEIGHTS.name:
+        path = BUNDLED_WEIGHTS  # the bundled weights by name, as YOLO("yolov8n-hornet.pt") resolves them
     if not path.is_file():
         raise UserError(f"{flag} '{path}' not found; give the path of a .pt saved by ultralytics or a HorNet .pth")
     if path.stat().st_size == 0:

@@ -16,8 +16,8 @@ import yaml
 from .errors import UserError, run_cli
 from .faults import run_training
 from .resolve import (
-    BUNDLED_DATA,
     BUNDLED_WEIGHTS,
+    bundled_data,
     check_device,
     check_weights_file,
     check_writable,
@@ -134,7 +134,7 @@ def train_with(opt: argparse.Namespace):
         return resume(opt, project)
     check_name(opt.name)
     bundled = not opt.data
-    data = str(BUNDLED_DATA) if bundled else opt.data
+    data = bundled_data() if bundled else opt.data
     epochs = opt.epochs if opt.epochs is not None else (3 if bundled else 100)
     imgsz = opt.imgsz if opt.imgsz is not None else (320 if bundled else 640)
     if epochs < 1:

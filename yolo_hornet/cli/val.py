@@ -13,8 +13,8 @@ from pathlib import Path
 
 from .errors import UserError, run_cli
 from .resolve import (
-    BUNDLED_DATA,
     BUNDLED_WEIGHTS,
+    bundled_data,
     check_detector_file,
     check_device,
     check_writable,
@@ -80,7 +80,7 @@ def val_with(opt: argparse.Namespace):
     project = Path(opt.project).resolve()
     check_writable(project)
     check_name(opt.name)
-    data = opt.data or str(BUNDLED_DATA)
+    data = opt.data or bundled_data()
     split = "val" if opt.task == "speed" else opt.task
     if split not in load_data_yaml(data, splits=(split,)):
         raise UserError(f"--data '{data}' has no '{split}:' entry; use --task val or add the split")
