@@ -2,7 +2,7 @@
 
 import sys
 
-from yolo_hornet.cli.train import main
+import yolo_hornet_cli
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(yolo_hornet_cli.train())

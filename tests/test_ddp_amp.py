@@ -1,5 +1,7 @@
 """DDP state round trip on CPU (as ultralytics' workers rebuild the trainer), AMP safety, offline AMP check."""
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +34,10 @@ def test_ddp_state_rebuilds_in_fresh_worker(tmp_path, how):
     from ultralytics import YOLO
     from ultralytics.utils import dist
 
+    from yolo_hornet.ultralytics_glue import cli_offline_policy, local_font
+
+    cli_offline_policy()  # as train.py does; the generated worker script then applies it too
+
     from yolo_hornet.cli.resolve import resolve_cfg
 
     data = write_dataset(tmp_path / "ds", train=4, val=2, imgsz=64)
@@ -43,18 +49,22 @@ def test_ddp_state_rebuilds_in_fresh_worker(tmp_path, how):
     script = dist.generate_ddp_file(trainer)  # ultralytics' own function (wrapped by yolo_hornet)
     state = Path(script).with_suffix(".pt")
     try:
-        assert "import yolo_hornet" in Path(script).read_text()
+        assert "import yolo_hornet" in Path(script).read_text() and "cli_offline_policy()" in Path(script).read_text()
         x = torch.rand(1, 3, 64, 96)
         torch.save(x, tmp_path / "x.pt")
         with torch.no_grad():
             expected = trainer.model.eval()(x)[0]
         worker = tmp_path / "worker.py"
         worker.write_text(WORKER)
+        config = tmp_path / "worker-config"  # an ultralytics-only worker: give it its font, so it downloads none
+        (config / "Ultralytics").mkdir(parents=True)
+        shutil.copy(local_font(), config / "Ultralytics" / "Arial.ttf")
         out = subprocess.run(
             [sys.executable, str(worker), str(state), str(tmp_path / "x.pt"), str(tmp_path / "y.pt")],
             capture_output=True,
             text=True,
             timeout=300,
+            env={**os.environ, "YOLO_CONFIG_DIR": str(config)},
         )
         assert out.returncode == 0, out.stderr[-3000:]
         assert out.stdout.split()[-2:] == ["registered", "C2fHB"]
@@ -94,10 +104,45 @@ def test_gf_fft_forced_to_float32_under_autocast(monkeypatch):
     assert seen == [torch.float32]
 
 
-def test_amp_check_is_offline():
-    import ultralytics.engine.trainer as tr
+def test_cli_amp_check_skips_its_download(tmp_path, monkeypatch):
+    """Under our commands the AMP check never downloads yolo26n.pt (ultralytics' own check would try github.com)."""
+    import types
 
-    from yolo_hornet.offline import offline_check_amp
+    import ultralytics.utils
 
-    assert tr.check_amp is offline_check_amp
-    assert offline_check_amp(torch.nn.Conv2d(3, 3, 1)) is False  # CPU: AMP off, no model download
+    from yolo_hornet.ultralytics_glue import offline_amp_check
+
+    def original(model):
+        raise AssertionError("the downloading check must not run")
+
+    class OnCuda:
+        def parameters(self):
+            yield types.SimpleNamespace(device=torch.device("cuda", 0))
+
+    monkeypatch.setattr(ultralytics.utils, "WEIGHTS_DIR", tmp_path)
+    assert offline_amp_check(original)(OnCuda()) is True  # AMP stays on, as ultralytics decides offline
+    assert offline_amp_check(lambda m: "ran")(torch.nn.Conv2d(3, 3, 1)) == "ran"  # CPU: ultralytics' own answer
+
+
+def test_import_has_no_side_effects(tmp_path):
+    code = (
+        "import os, ultralytics.utils.checks as c, ultralytics.utils.plotting as p\n"
+        "font, amp, env = c.check_font, c.check_amp, dict(os.environ)\n"
+        "import yolo_hornet, ultralytics.engine.trainer as t\n"
+        "assert c.check_font is font and p.check_font is font and c.check_amp is amp and t.check_amp is amp\n"
+        "assert dict(os.environ) == env, set(os.environ) ^ set(env)\n"
+        "print('clean')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "YOLO_AUTOINSTALL"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.stdout.strip() == "clean", out.stderr[-2000:]
+
+
+def test_cli_policy_plots_with_a_local_font():
+    import ultralytics.utils.plotting as plotting
+
+    from yolo_hornet.ultralytics_glue import cli_offline_policy
+
+    cli_offline_policy()
+    font = plotting.check_font("Arial.Unicode.ttf")
+    assert Path(font).is_file() and os.environ["YOLO_AUTOINSTALL"] == "false"

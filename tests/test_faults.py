@@ -243,14 +243,19 @@ def test_sigkill_at_a_random_moment_then_resume(tmp_path, data):
     proc = start(data, tmp_path, epochs)
     run = tmp_path / "runs" / "exp"
     wait_for(run / "weights" / "last.pt", proc)
+    print(f"FAULT_SEED={seed}: SIGKILL {delay:.2f} s after the first last.pt")
     time.sleep(delay)
     if proc.poll() is not None:
         pytest.skip(f"training finished before the kill (FAULT_SEED={seed})")
     proc.kill()
     proc.communicate(timeout=60)
-    done = ckpt_epoch(run / "weights" / "last.pt") + 1  # loadable whatever the moment (FAULT_SEED={seed})
-    assert 1 <= done <= epochs, seed
-    if done < epochs:
+    epoch = ckpt_epoch(run / "weights" / "last.pt")  # loadable whatever the moment
+    if epoch == -1:  # killed during the final validation: the run had finished and is not resumable
+        assert epochs_in_csv(run) == list(range(1, epochs + 1)), seed
+        out = cli("train.py", ["--resume", str(run / "weights" / "last.pt"), "--project", "runs"], tmp_path)
+        assert out.returncode == 2 and f"finished at epoch {epochs}/{epochs}" in out.stderr, (seed, out.stderr[-500:])
+    else:
+        assert 0 <= epoch < epochs - 1, (seed, epoch)
         resume_to_completion(run, tmp_path, epochs)
 
 
@@ -355,7 +360,7 @@ def test_our_checkpoints_load_under_ultralytics_safe_load(tmp_path):
         f"assert t.SAFE_LOAD\nm = YOLO(r'{REPO / 'weights' / 'yolov8n-hornet.pt'}')\n"
         "print(type(m.model.model[-3]).__name__, len(m.names))\n"
     )
-    env = {**guarded_env(tmp_path), "ULTRALYTICS_SAFE_LOAD": "1"}
+    env = {**guarded_env(tmp_path), "ULTRALYTICS_SAFE_LOAD": "1", "YOLO_OFFLINE": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split()[-1] == "10"

@@ -10,7 +10,7 @@ import ultralytics
 from conftest import YAML_DIR
 
 import yolo_hornet
-from yolo_hornet import registration as reg
+from yolo_hornet import ultralytics_glue as reg
 
 
 def test_register_twice_is_harmless():

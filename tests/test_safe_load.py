@@ -8,7 +8,8 @@ from conftest import YAML_DIR, scale_n_cfg
 from ultralytics import YOLO
 
 import yolo_hornet  # noqa: F401
-from yolo_hornet.safe_load import UnsafeCheckpointError, refused_global, restricted_loading, safe_load
+from yolo_hornet.safe_load import UnsafeCheckpointError, refused_global, safe_load
+from yolo_hornet.ultralytics_glue import restricted_loading
 
 
 @pytest.mark.parametrize("name", [p.name for p in sorted(YAML_DIR.glob("*.yaml"))] + ["gf"])

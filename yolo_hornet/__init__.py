@@ -3,10 +3,6 @@
 Importing the package registers ``gnConv, HorBlock, C3HB, C2fHB, HorNet, HorFPN`` with the installed ultralytics.
 """
 
-from .offline import patch_ultralytics, set_offline_env
-
-set_offline_env()  # before ultralytics is imported below
-
 from .csp_blocks import C3HB, C2fHB
 from .global_local_filter import GlobalLocalFilter
 from .gnconv import gnConv
@@ -15,8 +11,7 @@ from .horfpn import HorFPN
 from .hornet import PRESETS, HorNet, HorNetBackbone, hornet
 from .layer_norm import LayerNorm2d
 from .official_weights import load_official_weights, official_state_dict
-from .registration import register
-from .safe_load import allow_our_classes
+from .ultralytics_glue import register
 
 __version__ = "0.1.0"
 __all__ = [
@@ -29,7 +24,6 @@ __all__ = [
     "HorNetBackbone",
     "LayerNorm2d",
     "PRESETS",
-    "patch_ultralytics",
     "gnConv",
     "hornet",
     "load_official_weights",
@@ -37,6 +31,4 @@ __all__ = [
     "register",
 ]
 
-register()
-patch_ultralytics()
-allow_our_classes()  # our checkpoints load under ULTRALYTICS_SAFE_LOAD=1
+register()  # the only side effect of the import (see ultralytics_glue)

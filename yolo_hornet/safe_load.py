@@ -1,29 +1,21 @@
 """Restricted checkpoint loading: no user file is ever fully unpickled unless the user says it is trusted.
 
-Two pieces:
-
-* :func:`allow_our_classes` adds our layers (and torchvision's ``StochasticDepth``, which HorBlock uses for drop
-  path) to the allow-list of ultralytics' own restricted loader (``ultralytics.nn.tasks._SafeLoad``), so that
-  checkpoints with HorNet modules load under ``ULTRALYTICS_SAFE_LOAD=1``. It runs on ``import yolo_hornet``.
-* :func:`safe_load` is what the command-line tools use for every ``.pt``/``.pth`` a user names: ``torch.load`` with
-  ``weights_only=True`` against that allow-list. A file that needs any other global is refused with
-  :class:`UnsafeCheckpointError` naming it; the file's code never runs. :func:`restricted_loading` makes
-  ultralytics' own loads (``YOLO(path)``, resume) take the same restricted path inside a block.
+:func:`safe_load` is what the command-line tools use for every ``.pt``/``.pth`` a user names: ``torch.load`` with
+``weights_only=True`` against ultralytics' own allow-list plus our layer classes
+(:func:`yolo_hornet.ultralytics_glue.allow_our_classes`, which ``import yolo_hornet`` runs, so that our checkpoints
+also load under ``ULTRALYTICS_SAFE_LOAD=1``). A file that needs any other global is refused with
+:class:`UnsafeCheckpointError` naming it; the file's code never runs. ``ultralytics_glue.restricted_loading`` makes
+ultralytics' own loads (``YOLO(path)``, resume) take the same restricted path inside a block.
 """
 
 from __future__ import annotations
 
-import contextlib
 import pickle
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn as nn
-
-LAYER_MODULES = ("csp_blocks", "global_local_filter", "gnconv", "horblock", "horfpn", "hornet", "layer_norm")
 
 
 class UnsafeCheckpointError(Exception):
@@ -36,52 +28,6 @@ class UnsafeCheckpointError(Exception):
 
 class DamagedCheckpointError(Exception):
     """The file is empty, truncated or not a PyTorch checkpoint at all."""
-
-
-def our_classes() -> dict[str, type]:
-    """Return ``{"module.QualName": class}`` for every ``nn.Module`` a yolo_hornet checkpoint may pickle."""
-    import importlib
-
-    import torchvision.ops
-
-    found: dict[str, type] = {}
-    for name in LAYER_MODULES:  # by full name: ``yolo_hornet.hornet`` is also the name of a function in the package
-        module = importlib.import_module(f"yolo_hornet.{name}")
-        for obj in vars(module).values():
-            if isinstance(obj, type) and issubclass(obj, nn.Module) and obj.__module__ == module.__name__:
-                found[f"{obj.__module__}.{obj.__qualname__}"] = obj
-    sd = torchvision.ops.StochasticDepth
-    found[f"{sd.__module__}.{sd.__qualname__}"] = sd
-    return found
-
-
-def allow_our_classes() -> None:
-    """Put our classes on ultralytics' restricted-load allow-list (idempotent; no file is read)."""
-    from ultralytics.nn.tasks import _SafeLoad
-
-    with _SafeLoad._lock:
-        if _SafeLoad._registry is None:
-            _SafeLoad._registry = _SafeLoad._build()
-        _SafeLoad._registry.update(our_classes())
-
-
-@contextlib.contextmanager
-def restricted_loading(enabled: bool = True) -> Iterator[None]:
-    """Within the block, ultralytics loads every checkpoint with ``weights_only=True`` (its ``SAFE_LOAD`` switch).
-
-    The command-line tools run inside this block unless the user passed ``--trust-weights``; the previous setting
-    comes back on exit.
-    """
-    import ultralytics.nn.tasks as tasks
-    import ultralytics.utils as uutils
-
-    allow_our_classes()
-    before = tasks.SAFE_LOAD, uutils.SAFE_LOAD
-    tasks.SAFE_LOAD = uutils.SAFE_LOAD = enabled or before[0]
-    try:
-        yield
-    finally:
-        tasks.SAFE_LOAD, uutils.SAFE_LOAD = before
 
 
 _GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
@@ -104,6 +50,8 @@ def safe_load(path: str | Path, trust: bool = False) -> Any:
         DamagedCheckpointError: The file is empty, truncated or not a checkpoint.
     """
     from ultralytics.nn.tasks import _SafeLoad
+
+    from .ultralytics_glue import allow_our_classes
 
     path = Path(path)
     if trust:

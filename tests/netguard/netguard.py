@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import socket
+import traceback
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "0.0.0.0", "", None}
 _MARK = "_netguard_installed"
@@ -21,8 +22,9 @@ def blocked(what: str) -> OSError:
     """Log the attempt to ``$NETGUARD_LOG`` and return the error to raise."""
     log = os.environ.get("NETGUARD_LOG")
     if log:
+        caller = "".join(traceback.format_stack(limit=40)[:-2])  # where the attempt came from, for the failure text
         with open(log, "a") as f:
-            f.write(f"{what} (pid {os.getpid()})\n")
+            f.write(f"{what} (pid {os.getpid()})\n{caller}\n")
     return OSError(f"network access blocked by the test guard: {what}")
 
 

@@ -96,7 +96,9 @@ def class_names(data: str) -> dict[int, str] | None:
 
 def detect(argv: list[str] | None = None, **overrides) -> Path | None:
     """Run detection; returns the folder with the results (None with --nosave)."""
-    import yolo_hornet  # noqa: F401  (registers the modules)
+    from yolo_hornet.ultralytics_glue import cli_offline_policy  # (importing yolo_hornet registers)
+
+    cli_offline_policy()
 
     opt = parse_args(argv)
     for k, v in overrides.items():
@@ -107,7 +109,7 @@ def detect(argv: list[str] | None = None, **overrides) -> Path | None:
         raise UserError(f"--iou-thres must lie in [0, 1], got {opt.iou_thres}")
     if opt.max_det < 1 or opt.vid_stride < 1:
         raise UserError("--max-det and --vid-stride must be at least 1")
-    from yolo_hornet.safe_load import restricted_loading
+    from yolo_hornet.ultralytics_glue import restricted_loading
 
     with restricted_loading(not opt.trust_weights):  # every checkpoint ultralytics loads: weights_only + allow-list
         return detect_with(opt)

@@ -79,7 +79,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def export(argv: list[str] | None = None, **overrides) -> list[Path]:
     """Export; returns the written files/folders, one per ``--include`` format."""
-    import yolo_hornet  # noqa: F401  (registers the modules)
+    from yolo_hornet.ultralytics_glue import cli_offline_policy  # (importing yolo_hornet registers)
+
+    cli_offline_policy()
 
     opt = parse_args(argv)
     for k, v in overrides.items():
@@ -93,7 +95,7 @@ def export(argv: list[str] | None = None, **overrides) -> list[Path]:
         raise UserError(f"--batch-size must be at least 1, got {opt.batch_size}")
     if opt.half and opt.int8:
         raise UserError("--half and --int8 exclude each other")
-    from yolo_hornet.safe_load import restricted_loading
+    from yolo_hornet.ultralytics_glue import restricted_loading
 
     with restricted_loading(not opt.trust_weights):
         return export_with(opt, include, known)

@@ -27,7 +27,7 @@ def bundled_data() -> str:
     is generated into ultralytics' datasets folder on first use."""
     if CHECKOUT_DATA.is_file():
         return str(CHECKOUT_DATA)
-    from yolo_hornet.registration import bundled_file
+    from yolo_hornet.ultralytics_glue import bundled_file
 
     return bundled_file("digitscenes.yaml")
 

@@ -115,12 +115,14 @@ def resume(opt: argparse.Namespace, project: Path):
 
 def train(argv: list[str] | None = None, **overrides):
     """Run training; ``argv`` as on the command line. Returns the ultralytics trainer metrics (or None)."""
-    import yolo_hornet  # noqa: F401  (registers the modules)
+    from yolo_hornet.ultralytics_glue import cli_offline_policy  # (importing yolo_hornet registers)
+
+    cli_offline_policy()
 
     opt = parse_args(argv)
     for k, v in overrides.items():
         setattr(opt, k, v)
-    from yolo_hornet.safe_load import restricted_loading
+    from yolo_hornet.ultralytics_glue import restricted_loading
 
     with restricted_loading(not opt.trust_weights):  # every checkpoint ultralytics loads: weights_only + allow-list
         return train_with(opt)

@@ -60,7 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def val(argv: list[str] | None = None, **overrides):
     """Validate; returns ultralytics' metrics object (``.box.map50``, ``.box.map``, ``.speed``)."""
-    import yolo_hornet  # noqa: F401  (registers the modules)
+    from yolo_hornet.ultralytics_glue import cli_offline_policy  # (importing yolo_hornet registers)
+
+    cli_offline_policy()
 
     opt = parse_args(argv)
     for k, v in overrides.items():
@@ -69,7 +71,7 @@ def val(argv: list[str] | None = None, **overrides):
         raise UserError(f"--conf-thres and --iou-thres must lie in [0, 1], got {opt.conf_thres}, {opt.iou_thres}")
     if opt.batch_size < 1 or opt.max_det < 1:
         raise UserError("--batch-size and --max-det must be at least 1")
-    from yolo_hornet.safe_load import restricted_loading
+    from yolo_hornet.ultralytics_glue import restricted_loading
 
     with restricted_loading(not opt.trust_weights):
         return val_with(opt)

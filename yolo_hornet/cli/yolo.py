@@ -35,8 +35,9 @@ def yolo(argv: list[str] | None = None) -> None:
     """Run ``yolo <mode> key=value ...`` (``argv`` without the program name; default: the command line)."""
     from ultralytics.cfg import entrypoint
 
-    import yolo_hornet  # noqa: F401  (registers the modules)
-    from yolo_hornet.safe_load import restricted_loading
+    from yolo_hornet.ultralytics_glue import cli_offline_policy, restricted_loading  # (importing registers)
+
+    cli_offline_policy()
 
     args, trust = split_trust(sys.argv[1:] if argv is None else list(argv))
     saved = sys.argv[:]

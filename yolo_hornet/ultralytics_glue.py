@@ -1,29 +1,36 @@
-"""Make our modules usable in YAMLs of the installed, unmodified ultralytics.
+"""Every place yolo_hornet touches the installed, unmodified ultralytics, in one file.
 
-Ultralytics resolves a YAML module name in the namespace of ``ultralytics.nn.tasks`` and gives channel inference and
-width/depth scaling only to the modules listed in two sets local to ``parse_model``. :func:`register` therefore
+No file of ultralytics is changed. Functions are replaced only through :func:`wrap_once`, which marks its wrapper so
+that nothing is wrapped twice (a second ``register()`` does nothing).
 
-1. puts our classes into that namespace under their YAML names;
-2. compiles, in memory, a copy of the installed ``parse_model`` whose ``base_modules`` set also holds our modules
-   (c1 inferred from the input layer, c2 = ``make_divisible(min(c2, max_channels) * width, 8)``) and whose
-   ``repeat_modules`` set also holds ``C3HB``/``C2fHB`` (depth-scaled repeats passed inside, like ``C3``/``C2f``);
-3. wraps it so that a ``HorNet`` row's depths are depth-scaled and the ``Index`` rows that read it get the scaled
-   stage widths.
+On ``import yolo_hornet`` (:func:`register`), and nothing else:
 
-It also hooks ``BaseModel.fuse`` so that predict/val/export fold our layers too (:mod:`yolo_hornet.fuse`), and
-ultralytics' ``check_file`` so that our ready YAMLs and ``digitscenes.yaml`` resolve by bare name from any folder.
-No file of the installed ultralytics is touched; calling :func:`register` again does nothing.
+1. our classes go into the namespace of ``ultralytics.nn.tasks`` under their YAML names, and ``parse_model`` is
+   replaced by an in-memory copy of the installed one whose ``base_modules`` set also holds our modules (c1 inferred,
+   c2 = ``make_divisible(min(c2, max_channels) * width, 8)``) and whose ``repeat_modules`` set holds
+   ``C3HB``/``C2fHB``, wrapped so that a ``HorNet`` row's depths are depth-scaled and the ``Index`` rows after it get
+   the scaled stage widths;
+2. ``BaseModel.fuse`` (predict, val, export) also folds our layers (:mod:`yolo_hornet.fuse`);
+3. ``check_file`` / ``attempt_download_asset`` find our ready YAMLs, ``yolov8n-hornet.pt`` and ``digitscenes.yaml``
+   by bare name from any folder (a file of that name in the working folder wins);
+4. ``generate_ddp_file`` makes DDP workers see our modules;
+5. our classes join the allow-list of ultralytics' restricted loader (``ULTRALYTICS_SAFE_LOAD``).
+
+Only in our command-line tools: :func:`cli_offline_policy` (no online probe, no settings sync, no auto-install, a
+local font) and :func:`restricted_loading` (every checkpoint loaded with ``weights_only``).
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import inspect
+import os
 import shutil
 import textwrap
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import ultralytics
@@ -216,6 +223,152 @@ def hook_names() -> None:
     wrap_once(downloads, "attempt_download_asset", make_fetch)  # YOLO("x.pt"): torch_safe_load imports it per call
 
 
+def materialize_model(trainer) -> None:
+    """DDP: replace a YAML path in ``trainer.model`` by the built model, so every worker gets the same module and
+    unpickling it imports ``yolo_hornet`` (weights stay as the trainer would load them)."""
+    model = trainer.model
+    if isinstance(model, (str, Path)) and str(model).endswith((".yaml", ".yml")):
+        trainer.model = trainer.get_model(cfg=str(model), weights=None, verbose=False)
+
+
+DDP_IMPORT_LINE = "    import yolo_hornet  # registers the HorNet modules in this DDP worker\n"
+DDP_POLICY_LINE = "    from yolo_hornet.ultralytics_glue import cli_offline_policy; cli_offline_policy()\n"
+_cli_policy = False  # set by cli_offline_policy(): our command runs in this process (DDP workers then follow it)
+
+
+def add_ddp_import(script: str) -> None:
+    """Insert ``import yolo_hornet`` into a generated DDP worker script, right after its ``sys.path`` line (and,
+    when one of our commands launched it, the same offline policy)."""
+    path = Path(script)
+    lines = path.read_text().splitlines(keepends=True)
+    at = next((i + 1 for i, line in enumerate(lines) if line.strip().startswith("sys.path =")), None)
+    if at is None:
+        at = next(i + 1 for i, line in enumerate(lines) if "__main__" in line)
+    lines.insert(at, DDP_IMPORT_LINE + (DDP_POLICY_LINE if _cli_policy else ""))
+    path.write_text("".join(lines))
+
+
+def hook_ddp() -> None:
+    """Multi-GPU: ultralytics' launcher writes a worker script plus a cloudpickled trainer; each worker imports only
+    ultralytics. The wrapped ``generate_ddp_file`` sends a YAML-built model as a module and imports ``yolo_hornet``
+    in the worker script (covers ``.pt`` starts and resume)."""
+    from ultralytics.utils import dist
+
+    def make(original):
+        def generate_ddp_file(trainer):
+            materialize_model(trainer)
+            script = original(trainer)
+            add_ddp_import(script)
+            return script
+
+        return generate_ddp_file
+
+    wrap_once(dist, "generate_ddp_file", make)
+
+
+def our_classes() -> dict[str, type]:
+    """``{"module.QualName": class}`` of every ``nn.Module`` a yolo_hornet checkpoint may pickle (our layers and
+    torchvision's ``StochasticDepth``, HorBlock's drop path)."""
+    import importlib
+
+    import torch.nn as nn
+    import torchvision.ops
+
+    found: dict[str, type] = {}
+    for name in LAYER_MODULES:  # by full name: ``yolo_hornet.hornet`` is also the name of a function in the package
+        module = importlib.import_module(f"yolo_hornet.{name}")
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, nn.Module) and obj.__module__ == module.__name__:
+                found[f"{obj.__module__}.{obj.__qualname__}"] = obj
+    sd = torchvision.ops.StochasticDepth
+    found[f"{sd.__module__}.{sd.__qualname__}"] = sd
+    return found
+
+
+LAYER_MODULES = ("csp_blocks", "global_local_filter", "gnconv", "horblock", "horfpn", "hornet", "layer_norm")
+
+
+def allow_our_classes() -> None:
+    """Put our classes on ultralytics' restricted-load allow-list (idempotent; no file is read)."""
+    from ultralytics.nn.tasks import _SafeLoad
+
+    with _SafeLoad._lock:
+        if _SafeLoad._registry is None:
+            _SafeLoad._registry = _SafeLoad._build()
+        _SafeLoad._registry.update(our_classes())
+
+
+@contextlib.contextmanager
+def restricted_loading(enabled: bool = True) -> Iterator[None]:
+    """Within the block, ultralytics loads every checkpoint with ``weights_only=True`` (its ``SAFE_LOAD`` switch).
+
+    The command-line tools run inside this block unless the user passed ``--trust-weights``; the previous setting
+    comes back on exit.
+    """
+    import ultralytics.utils as uutils
+
+    allow_our_classes()
+    before = tasks.SAFE_LOAD, uutils.SAFE_LOAD
+    tasks.SAFE_LOAD = uutils.SAFE_LOAD = enabled or before[0]
+    try:
+        yield
+    finally:
+        tasks.SAFE_LOAD, uutils.SAFE_LOAD = before
+
+
+def offline_env() -> None:
+    """Our commands' offline switches, set before ultralytics is imported (the root scripts and console entry
+    points call this first): no online probe or settings sync (``YOLO_OFFLINE``), no pip auto-install. A value the
+    user set wins."""
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_AUTOINSTALL", "false")
+
+
+def local_font(font: str = "Arial.ttf") -> Path:
+    """A TrueType font that exists here: the requested one in ultralytics' config dir, else matplotlib's DejaVu Sans."""
+    import matplotlib
+    from ultralytics.utils import USER_CONFIG_DIR
+
+    file = USER_CONFIG_DIR / Path(font).name
+    if file.exists():
+        return file
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+
+
+def offline_amp_check(original: Callable) -> Callable:
+    """ultralytics' AMP check, minus its model download: without ``yolo26n.pt`` in the weights folder the check is
+    skipped and AMP stays on (ultralytics' own offline outcome, reached without a network attempt)."""
+
+    def check_amp(model, *args, **kwargs):
+        from ultralytics.utils import LOGGER, WEIGHTS_DIR
+
+        device = next(model.parameters()).device
+        if device.type in {"cpu", "mps"} or (WEIGHTS_DIR / "yolo26n.pt").is_file():
+            return original(model, *args, **kwargs)
+        LOGGER.info(f"AMP: checks skipped (offline, no yolo26n.pt download); using AMP on {device}")
+        return True
+
+    return check_amp
+
+
+def cli_offline_policy() -> None:
+    """What our commands add on top of :func:`offline_env`: plots use a local font instead of downloading Arial, and
+    the AMP check does not download its model. Skipped when the user set ``YOLO_OFFLINE=0``."""
+    import importlib
+
+    global _cli_policy
+    offline_env()
+    if os.environ.get("YOLO_OFFLINE", "1").lower() in {"0", "false"}:
+        return
+    _cli_policy = True
+    for name in ("ultralytics.utils.checks", "ultralytics.utils.plotting", "ultralytics.data.utils"):
+        module = importlib.import_module(name)
+        if hasattr(module, "check_font"):
+            wrap_once(module, "check_font", lambda original: functools.partial(local_font))
+    for name in ("ultralytics.utils.checks", "ultralytics.engine.trainer"):
+        wrap_once(importlib.import_module(name), "check_amp", offline_amp_check)
+
+
 def register() -> None:
     """Register our YAML modules with the installed ultralytics (idempotent)."""
     check_ultralytics_version()
@@ -223,9 +376,8 @@ def register() -> None:
         setattr(tasks, name, cls)
     hook_fuse()
     hook_names()
-    from .ddp import hook_ddp
-
     hook_ddp()
+    allow_our_classes()
 
     def make(original):
         namespace: dict = {}
