@@ -58,7 +58,7 @@ def test_val_bad_inputs(tmp_path, data, weights, capsys):
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
-def test_export_formats_and_errors(weights, capsys):
+def test_export_formats_and_errors(tmp_path, data, weights, capsys):
     assert export_main(["--weights", str(weights), "--include", "torchscript", "onnx", "--simplify"]) == 0
     captured = capsys.readouterr()
     assert "TorchScript export does not take simplify; ignored for torchscript" in captured.err
@@ -70,6 +70,10 @@ def test_export_formats_and_errors(weights, capsys):
         got = torch.jit.load(str(ts))(x)
     got = got[0] if isinstance(got, (tuple, list)) else got
     assert torch.allclose(want, got, atol=1e-2), (want - got).abs().max()
+    capsys.readouterr()
+    argv = ["--weights", str(onnx), "--data", str(data), "--batch-size", "1", "--project", str(tmp_path / "runs")]
+    assert val_main(argv) == 0  # an exported model validates too, at the size it was exported at (320)
+    assert "mAP50 " in capsys.readouterr().out
 
     assert export_main(["--weights", str(weights), "--include", "foo"]) == 2
     assert "--include foo: not an export format; choose from torchscript, onnx, openvino" in error_line(capsys)

@@ -17,7 +17,8 @@ On ``import yolo_hornet`` (:func:`register`), and nothing else:
 5. our classes join the allow-list of ultralytics' restricted loader (``ULTRALYTICS_SAFE_LOAD``).
 
 Only in our command-line tools: :func:`cli_offline_policy` (no online probe, no settings sync, no auto-install, a
-local font) and :func:`restricted_loading` (every checkpoint loaded with ``weights_only``).
+local font, no AMP-check download, no OpenVINO analytics) and :func:`restricted_loading` (every checkpoint loaded
+with ``weights_only``).
 """
 
 from __future__ import annotations
@@ -352,9 +353,11 @@ def offline_amp_check(original: Callable) -> Callable:
 
 
 def cli_offline_policy() -> None:
-    """What our commands add on top of :func:`offline_env`: plots use a local font instead of downloading Arial, and
-    the AMP check does not download its model. Skipped when the user set ``YOLO_OFFLINE=0``."""
+    """What our commands add on top of :func:`offline_env`: plots use a local font instead of downloading Arial, the
+    AMP check does not download its model, and OpenVINO's converter sends no analytics unless the user opted in
+    (its default is to send them). Skipped when the user set ``YOLO_OFFLINE=0``."""
     import importlib
+    import importlib.util
 
     global _cli_policy
     offline_env()
@@ -367,6 +370,17 @@ def cli_offline_policy() -> None:
             wrap_once(module, "check_font", lambda original: functools.partial(local_font))
     for name in ("ultralytics.utils.checks", "ultralytics.engine.trainer"):
         wrap_once(importlib.import_module(name), "check_amp", offline_amp_check)
+    if importlib.util.find_spec("openvino_telemetry"):  # OpenVINO export: no analytics without an explicit opt-in
+        from openvino_telemetry.utils.opt_in_checker import ConsentCheckResult, OptInChecker
+
+        def make(original):
+            def check(self, *args, **kwargs):
+                result = original(self, *args, **kwargs)
+                return result if result == ConsentCheckResult.ACCEPTED else ConsentCheckResult.DECLINED
+
+            return check
+
+        wrap_once(OptInChecker, "check", make)
 
 
 def register() -> None:

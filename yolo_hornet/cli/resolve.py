@@ -107,8 +107,22 @@ def check_weights_file(weights: str, trust: bool = False) -> dict | None:
     return None
 
 
+EXPORTED_SUFFIXES = {".onnx", ".torchscript", ".engine", ".mlpackage", ".tflite", ".pb", ".mnn", ".rknn"}
+
+
+def is_exported(weights: str) -> bool:
+    """True for a model exported by ultralytics (a folder such as ``*_openvino_model`` or an ``.onnx`` file...)."""
+    path = Path(weights)
+    return path.is_dir() or path.suffix.lower() in EXPORTED_SUFFIXES
+
+
 def check_detector_file(weights: str, trust: bool = False) -> None:
-    """``--weights`` of detect/val/export: a readable ultralytics ``.pt``; an ImageNet ``.pth`` gets the way forward."""
+    """``--weights`` of detect/val: a readable ultralytics ``.pt`` or an exported model (ONNX, OpenVINO folder, ...);
+    an ImageNet ``.pth`` gets the way forward."""
+    if is_exported(weights):
+        if not Path(weights).exists():
+            raise UserError(f"--weights '{weights}' not found")
+        return
     if check_weights_file(weights, trust) is not None:
         raise UserError(
             f"--weights '{weights}' is a HorNet ImageNet .pth (a backbone, not a detector); train a detector from it "
@@ -117,9 +131,15 @@ def check_detector_file(weights: str, trust: bool = False) -> None:
 
 
 def model_imgsz(model, imgsz: int | None) -> int:
-    """``--imgsz`` if given, else the size ``model`` (an ``ultralytics.YOLO``) was trained at; a multiple of 32."""
-    trained = int((model.ckpt or {}).get("train_args", {}).get("imgsz", 640))
-    return round_imgsz(imgsz if imgsz is not None else trained)
+    """``--imgsz`` if given, else the size ``model`` (an ``ultralytics.YOLO``) was trained or exported at (an
+    exported folder's ``metadata.yaml``), else 640; a multiple of 32."""
+    if imgsz is None:
+        meta = Path(str(model.model_name if hasattr(model, "model_name") else "")) / "metadata.yaml"
+        exported = yaml.safe_load(meta.read_text()).get("imgsz") if meta.is_file() else None
+        trained = (model.ckpt or {}).get("train_args", {}).get("imgsz") if isinstance(model.ckpt, dict) else None
+        found = exported or trained or 640
+        imgsz = int(max(found) if isinstance(found, (list, tuple)) else found)
+    return round_imgsz(imgsz)
 
 
 def load_data_yaml(data: str, splits: tuple[str, ...] = ("train", "val")) -> dict:

@@ -1,0 +1,64 @@
+"""CPU deployment through OpenVINO: fp32 equals PyTorch for every ready YAML (the global filter included), and the
+bundled weights quantized to int8 (NNCF, calibrated on DigitScenes) keep their detections."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import REPO, YAML_DIR, scale_n_cfg
+from ultralytics import YOLO
+
+import yolo_hornet  # noqa: F401
+from yolo_hornet.data.digitscenes import write_dataset
+
+ov = pytest.importorskip("openvino")
+IMGSZ = 96
+
+
+@pytest.fixture(autouse=True)
+def export_policy():
+    """As export.py runs: OpenVINO's converter would otherwise send analytics (the network guard catches it)."""
+    from yolo_hornet.ultralytics_glue import cli_offline_policy
+
+    cli_offline_policy()
+
+
+def run_openvino(folder: str, x: np.ndarray) -> np.ndarray:
+    core = ov.Core()
+    model = core.read_model(next(Path(folder).glob("*.xml")))
+    compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})  # not bf16 on bf16 CPUs
+    return compiled([x])[compiled.outputs[0]]
+
+
+@pytest.mark.parametrize("name", [p.name for p in sorted(YAML_DIR.glob("*.yaml"))] + ["gf"])
+def test_openvino_fp32_matches_pytorch(tmp_path, name):
+    torch.manual_seed(0)
+    model = YOLO(str(scale_n_cfg(tmp_path, name)))
+    folder = model.export(format="openvino", imgsz=IMGSZ, verbose=False)
+    x = np.random.default_rng(0).random((1, 3, IMGSZ, IMGSZ), dtype=np.float32)
+    got = run_openvino(folder, x)
+    with torch.no_grad():
+        want = model.model.eval()(torch.from_numpy(x))[0].numpy()
+    assert np.abs(got[:, :4] - want[:, :4]).max() / IMGSZ <= 1e-4
+    assert np.abs(got[:, 4:] - want[:, 4:]).max() <= 1e-4
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nncf") is None, reason="nncf not installed")
+def test_openvino_int8_keeps_the_detections(tmp_path):
+    data = write_dataset(tmp_path / "ds", train=2, val=16, imgsz=160, seed=11)
+    weights = Path(shutil.copy(REPO / "weights" / "yolov8n-hornet.pt", tmp_path / "w.pt"))
+    fp32 = YOLO(str(weights)).export(format="openvino", imgsz=160, verbose=False)
+    int8 = YOLO(str(weights)).export(format="openvino", imgsz=160, quantize=8, data=str(data), verbose=False)
+    assert Path(int8) != Path(fp32) and list(Path(int8).glob("*.xml"))
+    maps = {}
+    for name, model in (("fp32", fp32), ("int8", int8)):
+        m = YOLO(model, task="detect").val(data=str(data), imgsz=160, batch=1, plots=False, verbose=False,
+                                           project=str(tmp_path / "val"), name=name)  # fmt: skip
+        maps[name] = m.box.map50
+    assert maps["fp32"] > 0.1, maps  # the bundled weights find digits at 160 px
+    assert abs(maps["int8"] - maps["fp32"]) <= 0.05, maps
