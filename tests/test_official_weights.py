@@ -98,3 +98,41 @@ def test_load_into_yolo_row():
         ref = hornet("tiny_7x7").eval()
         load_official_weights(ref, sd)
         assert torch.allclose(other.model.model[0].eval()(x)[3], ref(x)[3], atol=1e-5)
+
+
+def mmpretrain_layout(sd: dict, num_classes: int = 10) -> dict:
+    """The keys mmpretrain's converted HorNet checkpoints use (its HorNet backbone + LinearClsHead)."""
+    out = {}
+    for k, v in sd.items():
+        k = k.replace(".gnconv.pws.", ".gnconv.projs.")
+        if k.endswith((".gamma1", ".gamma2")):
+            k += ".weight"
+        out["backbone." + k] = v
+    c = next(v for k, v in sd.items() if k == "downsample_layers.3.1.weight").shape[0]
+    out.update({"backbone.norm3.weight": torch.ones(c), "backbone.norm3.bias": torch.zeros(c),
+                "head.fc.weight": torch.zeros(num_classes, c), "head.fc.bias": torch.zeros(num_classes)})  # fmt: skip
+    return {"meta": {"mmpretrain_version": "1.2.0"}, "state_dict": out}
+
+
+@pytest.mark.parametrize("gf", [False, True], ids=["7x7", "gf"])
+def test_mmpretrain_layout_matches_reference(gf, tmp_path):
+    torch.manual_seed(0)
+    model = small(gf).eval()
+    randomize_(model, seed=7)
+    sd = official_state_dict(model)["model"]
+    path = tmp_path / "hornet-tiny_3rdparty_in1k.pth"
+    torch.save(mmpretrain_layout(sd), path)
+    fresh = small(gf).eval()
+    load_official_weights(fresh, str(path))
+    x = torch.randn(1, 3, 128, 160)
+    with torch.no_grad():
+        ours = fresh(x)
+        ref = ref_hornet(sd, x, SMALL["depths"], gf_stages=(2, 3) if gf else ())
+    for a, b in zip(ours, ref):
+        assert (a - b).abs().max().item() <= 1e-4
+
+
+def test_mmpretrain_layout_wrong_variant_names_the_key():
+    sd = official_state_dict(small(False))["model"]
+    with pytest.raises(ValueError, match="missing key 'stages.2.0.gnconv.dwconv.complex_weight'"):
+        load_official_weights(small(True), mmpretrain_layout(sd))

@@ -1,4 +1,10 @@
-"""Load official HorNet ImageNet checkpoints (github.com/raoyongming/HorNet) into our backbone, and write them."""
+"""Load HorNet ImageNet checkpoints into our backbone, and write them in the official layout.
+
+Two layouts are read, detected automatically: the official one (github.com/raoyongming/HorNet; our parameter names
+are the official ones) and mmpretrain's converted one (keys under ``backbone.``, ``gnconv.projs`` for
+``gnconv.pws``, layer scale as ``gamma1.weight``/``gamma2.weight``, the final norm as ``norm3``, the classifier under
+``head.fc``), which :func:`from_mmpretrain` maps onto the official names.
+"""
 
 from __future__ import annotations
 
@@ -27,9 +33,35 @@ def find_hornet(model: nn.Module) -> HorNet:
     raise ValueError("no HorNet backbone found in the model: official HorNet weights need a model with a HorNet row")
 
 
+def is_mmpretrain(sd: Mapping[str, torch.Tensor]) -> bool:
+    """True for mmpretrain's HorNet key layout (``backbone.`` prefix, ``gnconv.projs``, ``gamma1.weight``)."""
+    return any(
+        k.startswith("backbone.") or ".gnconv.projs." in k or k.endswith((".gamma1.weight", ".gamma2.weight"))
+        for k in sd
+    )
+
+
+def from_mmpretrain(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Map an mmpretrain HorNet state dict onto the official names; its classifier and output norms are dropped
+    (``head.*``, ``neck.*``, ``norm0..3``), as the official ``norm.*``/``head.*`` are."""
+    out = {}
+    for key, value in sd.items():
+        if not key.startswith("backbone."):
+            continue  # head.fc.*, neck.*, data_preprocessor.*
+        key = key.removeprefix("backbone.")
+        if key.split(".", 1)[0] in {"norm0", "norm1", "norm2", "norm3"}:
+            continue  # mmpretrain's per-output norms (norm3: the final norm before the classifier)
+        key = key.replace(".gnconv.projs.", ".gnconv.pws.")
+        if key.endswith((".gamma1.weight", ".gamma2.weight")):
+            key = key.removesuffix(".weight")
+        out[key] = value
+    return out
+
+
 def read_state_dict(checkpoint: str | Path | Mapping) -> dict[str, torch.Tensor]:
-    """Return the bare state dict of an official checkpoint given as a path, ``{'model': sd}``, ``{'state_dict': sd}``
-    or a bare state dict; a ``module.`` prefix (DDP) is removed."""
+    """Return the bare state dict, official names, of a checkpoint given as a path, ``{'model': sd}``,
+    ``{'state_dict': sd}`` or a bare state dict, in the official or mmpretrain layout; a ``module.`` prefix (DDP) is
+    removed."""
     if isinstance(checkpoint, (str, Path)):
         path = Path(checkpoint)
         if not path.is_file():
@@ -47,11 +79,11 @@ def read_state_dict(checkpoint: str | Path | Mapping) -> dict[str, torch.Tensor]
     sd = {k.removeprefix("module."): v for k, v in checkpoint.items()}
     if not sd or not all(isinstance(v, torch.Tensor) for v in sd.values()):
         raise ValueError("the checkpoint holds no state dict of tensors (expected {'model': state_dict})")
-    return sd
+    return from_mmpretrain(sd) if is_mmpretrain(sd) else sd
 
 
 def load_official_weights(model: nn.Module, checkpoint: str | Path | Mapping) -> HorNet:
-    """Load an official HorNet ImageNet checkpoint into the HorNet backbone of ``model``.
+    """Load a HorNet ImageNet checkpoint (official or mmpretrain layout) into the HorNet backbone of ``model``.
 
     The classification head (``norm.*``, ``head.*``) is dropped; every other key must match the backbone exactly.
 
