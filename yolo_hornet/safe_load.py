@@ -51,19 +51,12 @@ def safe_load(path: str | Path, trust: bool = False) -> Any:
     """
     from ultralytics.nn.tasks import _SafeLoad
 
-    from .ultralytics_glue import allow_our_classes
-
     path = Path(path)
-    if trust:
-        loader = dict(weights_only=False)
-    else:
-        allow_our_classes()
-        loader = dict(weights_only=True)
     try:
         if trust:
-            return torch.load(path, map_location="cpu", **loader)
-        with _SafeLoad.loading(path):
-            return torch.load(path, map_location="cpu", **loader)
+            return torch.load(path, map_location="cpu", weights_only=False)
+        with _SafeLoad.loading(path):  # our classes joined its allow-list when yolo_hornet was imported (register())
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         if not trust and "weights_only" in str(e) and refused_global(e) != "?":
             raise UnsafeCheckpointError(refused_global(e)) from e

@@ -212,10 +212,11 @@ def hook_names() -> None:
     def make_fetch(original):
         def attempt_download_asset(file, *args, **kwargs):
             name = str(file)
-            if not Path(name).exists() and Path(name).name == name and name.endswith(".pt") and bundled_file(name):
+            ours = bundled_file(name) if name.endswith(".pt") and Path(name).name == name else None
+            if ours and not Path(name).exists():
                 # like ultralytics' download of official weights: a copy lands in the working folder (so exports
                 # are written there, not into the installed package); an existing file of that name is used as is
-                shutil.copyfile(bundled_file(name), name)
+                shutil.copyfile(ours, name)
                 return name
             return original(file, *args, **kwargs)
 
@@ -308,21 +309,12 @@ def restricted_loading(enabled: bool = True) -> Iterator[None]:
     """
     import ultralytics.utils as uutils
 
-    allow_our_classes()
     before = tasks.SAFE_LOAD, uutils.SAFE_LOAD
     tasks.SAFE_LOAD = uutils.SAFE_LOAD = enabled or before[0]
     try:
         yield
     finally:
         tasks.SAFE_LOAD, uutils.SAFE_LOAD = before
-
-
-def offline_env() -> None:
-    """Our commands' offline switches, set before ultralytics is imported (the root scripts and console entry
-    points call this first): no online probe or settings sync (``YOLO_OFFLINE``), no pip auto-install. A value the
-    user set wins."""
-    os.environ.setdefault("YOLO_OFFLINE", "1")
-    os.environ.setdefault("YOLO_AUTOINSTALL", "false")
 
 
 def local_font(font: str = "Arial.ttf") -> Path:
@@ -353,11 +345,13 @@ def offline_amp_check(original: Callable) -> Callable:
 
 
 def cli_offline_policy() -> None:
-    """What our commands add on top of :func:`offline_env`: plots use a local font instead of downloading Arial, the
-    AMP check does not download its model, and OpenVINO's converter sends no analytics unless the user opted in
-    (its default is to send them). Skipped when the user set ``YOLO_OFFLINE=0``."""
+    """What our commands add on top of ``yolo_hornet_cli.offline_env``: plots use a local font instead of downloading
+    Arial, the AMP check does not download its model, and OpenVINO's converter sends no analytics unless the user
+    opted in (its default is to send them). Skipped when the user set ``YOLO_OFFLINE=0``."""
     import importlib
     import importlib.util
+
+    from yolo_hornet_cli import offline_env  # the one definition; entry points call it before ultralytics loads
 
     global _cli_policy
     offline_env()

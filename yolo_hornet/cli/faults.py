@@ -29,8 +29,18 @@ from .errors import UserError
 from .resume import train_command
 from .runs import RunFolder
 
-# errors before the first epoch that are the user's input (data, config) rather than a bug in the code
-INPUT_ERRORS = (FileNotFoundError, ValueError, TypeError, KeyError, IndexError, AssertionError)
+# errors before the first epoch that become one error line: the user's input (data, config) and resources (memory,
+# disk, device); anything else there is a bug in the code and keeps its traceback
+PRESTART_ERRORS = (
+    FileNotFoundError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AssertionError,
+    OSError,
+    RuntimeError,
+)
 
 
 class Terminated(KeyboardInterrupt):
@@ -77,10 +87,8 @@ def checkpoint_state(last: Path) -> tuple[int, int] | None:
     """(completed epochs, planned epochs) held by a resumable ``last.pt``, else None (missing or finished)."""
     from .resume import check_resumable
 
-    if not last.is_file():
-        return None
     try:
-        return check_resumable(last)
+        return check_resumable(last)  # a missing file is a UserError too
     except UserError:
         return None
 
@@ -108,24 +116,19 @@ def run_training(train: Callable[[], object], trainer_of: Callable[[], object], 
     with sigterm_interrupts():
         try:
             return train()
-        except KeyboardInterrupt as e:
+        except (KeyboardInterrupt, Exception) as e:
             trainer = trainer_of()
             if not training_started(trainer):
                 if run is not None:
                     run.discard()
-                raise
-            what = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
-            print(f"\n{what}: {resume_hint(Path(trainer.save_dir))}", file=sys.stderr, flush=True)
-            raise
-        except Exception as e:
-            trainer = trainer_of()
-            if not training_started(trainer):
-                if run is not None:
-                    run.discard()
-                if isinstance(e, INPUT_ERRORS) or is_out_of_memory(e) or isinstance(e, (OSError, RuntimeError)):
+                if isinstance(e, Exception) and (isinstance(e, PRESTART_ERRORS) or is_out_of_memory(e)):
                     raise UserError(describe_fault(e)) from e
                 raise
             save_dir = Path(trainer.save_dir)
+            if isinstance(e, KeyboardInterrupt):
+                what = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
+                print(f"\n{what}: {resume_hint(save_dir)}", file=sys.stderr, flush=True)
+                raise
             with contextlib.suppress(OSError):
                 (save_dir / "traceback.txt").write_text("".join(traceback.format_exception(e)))
             epoch = f"epoch {trainer.epoch + 1}/{trainer.epochs}"

@@ -69,10 +69,11 @@ def load_checkpoint_file(path: str | Path, flag: str = "--weights", trust: bool 
     full unpickling of a file the user trusts.
     """
     from yolo_hornet.safe_load import DamagedCheckpointError, UnsafeCheckpointError, safe_load
+    from yolo_hornet.ultralytics_glue import bundled_file
 
     path = Path(path)
-    if not path.is_file() and path.name == str(path) and path.name == BUNDLED_WEIGHTS.name:
-        path = BUNDLED_WEIGHTS  # the bundled weights by name, as YOLO("yolov8n-hornet.pt") resolves them
+    if not path.is_file() and path.name == str(path) and path.suffix == ".pt":
+        path = Path(bundled_file(path.name) or path)  # the bundled weights by name, as YOLO("yolov8n-hornet.pt") does
     if not path.is_file():
         raise UserError(f"{flag} '{path}' not found; give the path of a .pt saved by ultralytics or a HorNet .pth")
     if path.stat().st_size == 0:
@@ -136,7 +137,7 @@ def model_imgsz(model, imgsz: int | None) -> int:
     if imgsz is None:
         meta = Path(str(model.model_name if hasattr(model, "model_name") else "")) / "metadata.yaml"
         exported = yaml.safe_load(meta.read_text()).get("imgsz") if meta.is_file() else None
-        trained = (model.ckpt or {}).get("train_args", {}).get("imgsz") if isinstance(model.ckpt, dict) else None
+        trained = (model.ckpt or {}).get("train_args", {}).get("imgsz")
         found = exported or trained or 640
         imgsz = int(max(found) if isinstance(found, (list, tuple)) else found)
     return round_imgsz(imgsz)
