@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import YAML_DIR, scale_n_cfg
+from conftest import DETECT_YAMLS, scale_n_cfg
 from ultralytics import YOLO
 
 import yolo_hornet  # noqa: F401
@@ -19,7 +19,7 @@ def compare(onnx_out: np.ndarray, torch_out: np.ndarray):
     assert box <= 1e-4 and cls <= 1e-4, (box, cls)
 
 
-@pytest.mark.parametrize("name", [p.name for p in sorted(YAML_DIR.glob("*.yaml"))] + ["gf"])
+@pytest.mark.parametrize("name", [*DETECT_YAMLS, "gf"])
 def test_onnx_matches_pytorch(tmp_path, name):
     torch.manual_seed(0)
     model = YOLO(str(scale_n_cfg(tmp_path, name)))

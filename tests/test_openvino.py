@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, YAML_DIR, scale_n_cfg
+from conftest import DETECT_YAMLS, REPO, scale_n_cfg
 from ultralytics import YOLO
 
 import yolo_hornet  # noqa: F401
@@ -35,7 +35,7 @@ def run_openvino(folder: str, x: np.ndarray) -> np.ndarray:
     return compiled([x])[compiled.outputs[0]]
 
 
-@pytest.mark.parametrize("name", [p.name for p in sorted(YAML_DIR.glob("*.yaml"))] + ["gf"])
+@pytest.mark.parametrize("name", [*DETECT_YAMLS, "gf"])
 def test_openvino_fp32_matches_pytorch(tmp_path, name):
     torch.manual_seed(0)
     model = YOLO(str(scale_n_cfg(tmp_path, name)))

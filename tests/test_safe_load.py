@@ -4,7 +4,7 @@ import pickle
 
 import pytest
 import torch
-from conftest import YAML_DIR, scale_n_cfg
+from conftest import DETECT_YAMLS, scale_n_cfg
 from ultralytics import YOLO
 
 import yolo_hornet  # noqa: F401
@@ -12,7 +12,7 @@ from yolo_hornet.safe_load import UnsafeCheckpointError, refused_global, safe_lo
 from yolo_hornet.ultralytics_glue import restricted_loading
 
 
-@pytest.mark.parametrize("name", [p.name for p in sorted(YAML_DIR.glob("*.yaml"))] + ["gf"])
+@pytest.mark.parametrize("name", [*DETECT_YAMLS, "gf"])
 def test_every_yaml_round_trips_through_restricted_loading(tmp_path, name):
     torch.manual_seed(0)
     model = YOLO(str(scale_n_cfg(tmp_path, name)))  # "gf": GlobalLocalFilter must be on the allow-list too

@@ -2,13 +2,13 @@
 
 import pytest
 import torch
-from conftest import YAML_DIR
+from conftest import DETECT_YAMLS, YAML_DIR
 from ultralytics import YOLO
 from ultralytics.utils.ops import make_divisible
 
 import yolo_hornet  # noqa: F401
 
-YAMLS = sorted(p.name for p in YAML_DIR.glob("*.yaml"))
+YAMLS = DETECT_YAMLS
 SCALES = "nsmlx"
 
 
@@ -22,9 +22,11 @@ def n_params(model) -> int:
     return sum(p.numel() for p in model.model.parameters())
 
 
-def test_all_seven_yamls_present():
+def test_all_nine_detect_yamls_present():
     assert YAMLS == [
         "yolo11-hornet.yaml",
+        "yolo12-hornet.yaml",
+        "yolo26-hornet.yaml",
         "yolov5-gnconv.yaml",
         "yolov5-hornet-backbone.yaml",
         "yolov5-hornet.yaml",
