@@ -71,22 +71,32 @@ def test_only_rows_6_and_8_differ_from_stock(name):
             assert row == stock_row, (i, row, stock_row)
 
 
-@pytest.mark.parametrize("name", NEW)
-def test_builds_by_name_at_every_scale_like_stock(name):
+def build_like_stock(name: str, scale: str) -> int:
+    """Build ``name`` at ``scale`` by name and its stock counterpart; check task, scale, parameters within 10% and
+    (at n and s) the output shapes. Returns the parameter count."""
     family, task = split_name(name)
-    counts = []
-    for scale in "nsmlx":
-        model = YOLO(f"{scaled(name, scale)}-hornet.yaml")  # by name, from the test's empty folder
-        stock = YOLO(f"{scaled(name, scale)}.yaml")
-        assert model.task == stock.task == TASKS[task]
-        assert model.model.yaml["scale"] == scale
-        ours_n, stock_n = n_params(model.model), n_params(stock.model)
-        assert 0.9 <= ours_n / stock_n <= 1.1, (scale, ours_n, stock_n)
-        counts.append(ours_n)
-        if scale in "ns":
-            size = 64 if task == "-cls" else 160
-            x = torch.rand(1, 3, size, size)
-            with torch.no_grad():
-                got, want = model.model.eval()(x), stock.model.eval()(x)
-            assert shapes(got) == shapes(want)
+    model = YOLO(f"{scaled(name, scale)}-hornet.yaml")  # by name, from the test's empty folder
+    stock = YOLO(f"{scaled(name, scale)}.yaml")
+    assert model.task == stock.task == TASKS[task]
+    assert model.model.yaml["scale"] == scale
+    ours_n, stock_n = n_params(model.model), n_params(stock.model)
+    assert 0.9 <= ours_n / stock_n <= 1.1, (scale, ours_n, stock_n)
+    if scale in "ns":
+        size = 64 if task == "-cls" else 160
+        x = torch.rand(1, 3, size, size)
+        with torch.no_grad():
+            got, want = model.model.eval()(x), stock.model.eval()(x)
+        assert shapes(got) == shapes(want)
+    return ours_n
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_scales_n_and_s_build_by_name_like_stock(name):
+    assert build_like_stock(name, "n") < build_like_stock(name, "s")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NEW)
+def test_every_scale_builds_like_stock_and_grows(name):
+    counts = [build_like_stock(name, scale) for scale in "nsmlx"]
     assert counts == sorted(counts) and len(set(counts)) == 5, counts

@@ -27,6 +27,7 @@ from .resolve import (
 )
 from .runs import check_name, reserve_run
 from .sources import check_source
+from .tasks import result_summary
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -127,7 +128,7 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
     check_device(opt.device)
     from ultralytics import YOLO
 
-    model = YOLO(opt.weights, task="detect")
+    model = YOLO(opt.weights)  # the task follows the checkpoint (or an exported model's metadata)
     names = class_names(opt.data) or model.names
     if opt.data:
         if len(names) != len(model.names):
@@ -175,11 +176,11 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
     try:
         for result in stream:
             frames += 1
-            n = len(result.boxes) if result.boxes is not None else 0
+            n, found = result_summary(result)
             detections += n
             fps = frames / max(time.perf_counter() - start, 1e-9)
             of = f"/{total}" if total and kind == "video" else ""
-            line = f"frame {frames}{of}  {n:3d} detections  {fps:5.1f} FPS  {Path(result.path).name}"
+            line = f"frame {frames}{of}  {found}  {fps:5.1f} FPS  {Path(result.path).name}"
             if tty:
                 print("\r" + line, end="", flush=True)
             elif frames == 1 or frames % 25 == 0 or frames == total:
@@ -202,7 +203,7 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
             run.discard()
         raise UserError(f"--source '{opt.source}' gave no frames to process")
     fps = frames / (time.perf_counter() - start)
-    print(f"{frames} frames, {detections} detections, {fps:.1f} FPS")
+    print(f"{frames} frames, {detections} {'classified' if model.task == 'classify' else 'detections'}, {fps:.1f} FPS")
     if opt.nosave and not opt.save_txt and not opt.save_crop:
         return None
     print(f"results saved to {save_dir}")

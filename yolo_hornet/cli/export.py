@@ -115,7 +115,7 @@ def export_with(opt: argparse.Namespace, include: list[str], known: dict[str, tu
     written = []
     for fmt in include:
         name, takes = known[fmt]
-        model = YOLO(opt.weights, task="detect")
+        model = YOLO(opt.weights)  # the task follows the checkpoint
         chosen = format_options(opt, data)
         skipped = sorted(set(chosen) - set(takes))
         if skipped:

@@ -1,4 +1,4 @@
-"""SafeTrainer: ultralytics' DetectionTrainer with crash-safe checkpoints (what ``train.py`` trains with).
+"""SafeTrainer: ultralytics' trainers with crash-safe checkpoints (what ``train.py`` trains with), one per task.
 
 What it changes, and nothing else:
 
@@ -20,7 +20,11 @@ import io
 import os
 from pathlib import Path
 
+from ultralytics.models.yolo.classify import ClassificationTrainer
 from ultralytics.models.yolo.detect import DetectionTrainer
+from ultralytics.models.yolo.obb import OBBTrainer
+from ultralytics.models.yolo.pose import PoseTrainer
+from ultralytics.models.yolo.segment import SegmentationTrainer
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> int:
@@ -104,8 +108,8 @@ def atomic_strip_optimizer(strip):
     return stripped
 
 
-class SafeTrainer(DetectionTrainer):
-    """DetectionTrainer whose checkpoints survive kills, full disks and interrupts (see the module docstring)."""
+class SafeCheckpoints:
+    """Mixin for an ultralytics trainer: checkpoints survive kills, full disks and interrupts (module docstring)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -151,3 +155,37 @@ class SafeTrainer(DetectionTrainer):
             return super().final_eval()
         finally:
             engine.strip_optimizer = original
+
+
+class SafeTrainer(SafeCheckpoints, DetectionTrainer):
+    """ultralytics' DetectionTrainer with safe checkpoints."""
+
+
+class SafeSegmentationTrainer(SafeCheckpoints, SegmentationTrainer):
+    """ultralytics' SegmentationTrainer with safe checkpoints."""
+
+
+class SafePoseTrainer(SafeCheckpoints, PoseTrainer):
+    """ultralytics' PoseTrainer with safe checkpoints."""
+
+
+class SafeOBBTrainer(SafeCheckpoints, OBBTrainer):
+    """ultralytics' OBBTrainer with safe checkpoints."""
+
+
+class SafeClassificationTrainer(SafeCheckpoints, ClassificationTrainer):
+    """ultralytics' ClassificationTrainer with safe checkpoints."""
+
+
+SAFE_TRAINERS = {
+    "detect": SafeTrainer,
+    "segment": SafeSegmentationTrainer,
+    "pose": SafePoseTrainer,
+    "obb": SafeOBBTrainer,
+    "classify": SafeClassificationTrainer,
+}
+
+
+def safe_trainer(task: str) -> type:
+    """The safe trainer class for an ultralytics task (detect, segment, pose, obb, classify)."""
+    return SAFE_TRAINERS[task]

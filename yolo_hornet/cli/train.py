@@ -3,6 +3,7 @@
 python train.py                                  # fine-tune bundled yolov8n-hornet on bundled DigitScenes
 python train.py --cfg yolov5s-hornet.yaml --data their.yaml --epochs 100 --img 640
 python train.py --cfg yolov8l-hornet-backbone.yaml --weights hornet_tiny_7x7.pth --data their.yaml
+python train.py --cfg yolo26n-seg-hornet.yaml --data digitscenes-seg/data.yaml    # any task: the head decides
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from .resolve import (
     check_device,
     check_weights_file,
     check_writable,
-    load_data_yaml,
     resolve_cfg,
     round_imgsz,
 )
 from .resume import check_resumable, find_resumable
 from .runs import check_name, reserve_run
+from .tasks import MAKE, check_task_data
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -80,7 +81,7 @@ def build_model(opt: argparse.Namespace):
     official = check_weights_file(opt.weights, opt.trust_weights) if opt.weights else None
     if opt.cfg:
         try:
-            model = YOLO(resolve_cfg(opt.cfg), task="detect")
+            model = YOLO(resolve_cfg(opt.cfg))  # the task follows the head
         except (KeyError, ValueError, TypeError, IndexError, RuntimeError) as e:
             raise UserError(f"cannot build --cfg '{opt.cfg}': {type(e).__name__}: {e}") from e
         if official is not None:
@@ -93,14 +94,14 @@ def build_model(opt: argparse.Namespace):
         return model
     if official is not None:
         raise UserError("an official HorNet .pth holds only a backbone: add --cfg, e.g. yolov8l-hornet-backbone.yaml")
-    return YOLO(opt.weights or str(BUNDLED_WEIGHTS), task="detect")
+    return YOLO(opt.weights or str(BUNDLED_WEIGHTS))
 
 
 def resume(opt: argparse.Namespace, project: Path):
     """``--resume [PATH]``: continue a run in its own folder from the epoch after its ``last.pt``."""
     from ultralytics import YOLO
 
-    from .safe_trainer import SafeTrainer
+    from .safe_trainer import safe_trainer
 
     if isinstance(opt.resume, str):
         target = Path(opt.resume)
@@ -108,8 +109,8 @@ def resume(opt: argparse.Namespace, project: Path):
     else:
         target = find_resumable(project, opt.trust_weights)
     target = target.resolve()
-    model = YOLO(str(target), task="detect")
-    kwargs = dict(resume=str(target), save_dir=str(target.parent.parent), trainer=SafeTrainer)
+    model = YOLO(str(target))
+    kwargs = dict(resume=str(target), save_dir=str(target.parent.parent), trainer=safe_trainer(model.task))
     return run_training(lambda: model.train(**kwargs), lambda: model.trainer, run=None)
 
 
@@ -144,7 +145,8 @@ def train_with(opt: argparse.Namespace):
     if opt.batch_size == 0 or opt.batch_size < -1:
         raise UserError(f"--batch-size must be a positive number (or -1 for autobatch), got {opt.batch_size}")
     imgsz = round_imgsz(imgsz)
-    load_data_yaml(data)
+    if not Path(data).exists():
+        raise UserError(f"--data '{data}' not found; give the path of a dataset YAML (train:, val:, names:)")
     check_device(opt.device)
     hyp = {}
     if opt.hyp:
@@ -152,6 +154,12 @@ def train_with(opt: argparse.Namespace):
             raise UserError(f"--hyp '{opt.hyp}' not found")
         hyp = yaml.safe_load(Path(opt.hyp).read_text()) or {}
     model = build_model(opt)
+    if bundled and model.task != "detect":
+        raise UserError(
+            f"a {model.task} model needs --data: the bundled DigitScenes split is for detection; make a "
+            f"{model.task} set with: {MAKE.format(task=model.task)}"
+        )
+    data = check_task_data(data, model.task)
     from ultralytics.cfg import DEFAULT_CFG_DICT
 
     unknown = sorted(set(hyp) - set(DEFAULT_CFG_DICT))
@@ -179,10 +187,10 @@ def train_with(opt: argparse.Namespace):
         seed=opt.seed,
         **{k: v for k, v in hyp.items() if k in DEFAULT_CFG_DICT},
     )
-    from .safe_trainer import SafeTrainer
+    from .safe_trainer import safe_trainer
 
     run = reserve_run(project, opt.name, opt.exist_ok)
-    args.update(project=str(run.path.parent), name=run.path.name, trainer=SafeTrainer)
+    args.update(project=str(run.path.parent), name=run.path.name, trainer=safe_trainer(model.task))
     return run_training(lambda: model.train(**args), lambda: model.trainer, run)
 
 

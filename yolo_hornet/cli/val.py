@@ -23,6 +23,7 @@ from .resolve import (
     round_imgsz,
 )
 from .runs import check_name, reserve_run
+from .tasks import check_task_data, metrics_line
 
 TASKS = ("val", "test", "speed")
 
@@ -84,7 +85,9 @@ def val_with(opt: argparse.Namespace):
     check_name(opt.name)
     data = opt.data or bundled_data()
     split = "val" if opt.task == "speed" else opt.task
-    if split not in load_data_yaml(data, splits=(split,)):
+    if not Path(data).exists():
+        raise UserError(f"--data '{data}' not found; give the path of a dataset YAML (train:, val:, names:)")
+    if Path(data).is_file() and split not in load_data_yaml(data, splits=(split,)):
         raise UserError(f"--data '{data}' has no '{split}:' entry; use --task val or add the split")
     if opt.imgsz is not None:
         round_imgsz(opt.imgsz)
@@ -92,7 +95,10 @@ def val_with(opt: argparse.Namespace):
     check_detector_file(opt.weights, opt.trust_weights)
     from ultralytics import YOLO
 
-    model = YOLO(opt.weights, task="detect")
+    model = YOLO(opt.weights)  # the task follows the checkpoint (or an exported model's metadata)
+    if not opt.data and model.task != "detect":
+        raise UserError(f"a {model.task} model needs --data: the bundled DigitScenes split is for detection")
+    data = check_task_data(data, model.task, splits=(split,))
     speed = opt.task == "speed"
     run = reserve_run(project, opt.name, opt.exist_ok)
     try:
@@ -120,10 +126,9 @@ def val_with(opt: argparse.Namespace):
     except (FileNotFoundError, ValueError, TypeError, RuntimeError, KeyError) as e:
         run.discard()
         raise UserError(f"validation failed: {type(e).__name__}: {str(e).strip().splitlines()[-1][:300]}") from e
-    box = metrics.box
     per_image = ", ".join(f"{k} {v:.1f} ms" for k, v in metrics.speed.items())
     if not speed:
-        print(f"P {box.mp:.3f}  R {box.mr:.3f}  mAP50 {box.map50:.3f}  mAP50-95 {box.map:.3f}  ({split} split)")
+        print(metrics_line(metrics, model.task, split))
     print(f"speed per image: {per_image}")
     print(f"results saved to {run.path}")
     return metrics

@@ -1,4 +1,4 @@
-"""DigitScenes: a deterministic detection dataset of real handwritten digits pasted onto real photos.
+"""DigitScenes: a deterministic dataset of real handwritten digits pasted onto real photos, for every YOLO task.
 
 Sources (shipped in ``yolo_hornet/assets``, OpenCV sample data, Apache-2.0/BSD): ``digits.png`` holds 5,000 real
 handwritten digits (20x20 px cells, 50 rows x 100 columns, rows 5k..5k+4 are digit k) and ``backgrounds/`` 20 real
@@ -8,6 +8,10 @@ some partial crops at the border (>= 55% visible). Train scenes use digit column
 val digits are unseen writing. Everything follows one seed: the same arguments write byte-identical labels.
 
     python -m yolo_hornet.data.digitscenes --out datasets/digitscenes-2k --train 2000 --val 500 --imgsz 320
+    python -m yolo_hornet.data.digitscenes --task segment --out datasets/digitscenes-seg --train 300 --val 100
+
+``--task`` picks the labels (:mod:`yolo_hornet.data.task_labels`): detect boxes, segment ink polygons, obb rotated
+frames, pose frame corners as keypoints, classify crops. Pose and OBB scenes keep every digit whole in the image.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from .task_labels import FLIP_IDX, KPT_SHAPE, TASKS, WHOLE, box_line, crops, label_lines
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 NAMES = [str(i) for i in range(10)]
@@ -89,8 +95,12 @@ class DigitScenes:
         gain = rng.uniform(0.6, 1.3, size=3)
         return np.clip(crop.astype(np.float32) * gain, 0, 255)
 
-    def digit_alpha(self, rng: np.random.Generator, split: str) -> tuple[int, np.ndarray]:
-        """Pick a digit; return (class, alpha mask in [0, 1]) resized, stretched and rotated."""
+    def digit_alpha(self, rng: np.random.Generator, split: str) -> tuple[int, np.ndarray, np.ndarray]:
+        """Pick a digit; return (class, alpha mask (h, w) in [0, 1], frame (4, 2)) resized, stretched and rotated.
+
+        ``frame`` holds the corners of the digit's own upright ink box after the rotation, in alpha pixel
+        coordinates (x, y), in the digit's order top-left, top-right, bottom-right, bottom-left.
+        """
         cls = int(rng.integers(10))
         row = 5 * cls + int(rng.integers(5))
         col = int(rng.choice(self.columns(split)))
@@ -106,23 +116,40 @@ class DigitScenes:
         centre = (alpha.shape[1] / 2, alpha.shape[0] / 2)
         rot = cv2.getRotationMatrix2D(centre, rng.uniform(-12, 12), 1.0)
         alpha = cv2.warpAffine(alpha, rot, (alpha.shape[1], alpha.shape[0]), flags=cv2.INTER_LINEAR)
+        w, h = size
+        corners = np.array([[pad, pad], [pad + w, pad], [pad + w, pad + h], [pad, pad + h]], np.float64)
+        frame = corners @ rot[:, :2].T + rot[:, 2]
         ys, xs = np.nonzero(alpha > 0.25)
-        return cls, alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        return cls, alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], frame - [xs.min(), ys.min()]
 
     def scene(self, index: int, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """Return (BGR uint8 image (imgsz, imgsz, 3), labels (N, 5) as class, x1, y1, x2, y2 in pixels)."""
+        image, objects = self.scene_objects(index, split)
+        return image, np.array([[o.cls, *o.box] for o in objects], dtype=np.float32).reshape(-1, 5)
+
+    def scene_objects(self, index: int, split: str = "train", whole: bool = False) -> tuple[np.ndarray, list[Digit]]:
+        """Return (BGR uint8 image (imgsz, imgsz, 3), the pasted digits).
+
+        ``whole`` keeps every digit's rotated frame inside the image (for oriented boxes and keypoints, which must
+        lie in the image); otherwise digits may be cut at the border (>= 55% of the box visible). Without
+        ``whole`` the scenes are the detection scenes, unchanged.
+        """
         rng = np.random.default_rng([self.seed, 0 if split == "train" else 1, index])
         img = self.background(rng)
-        boxes: list[list[float]] = []
+        objects: list[Digit] = []
         for _ in range(int(rng.integers(2, 9))):
             for _attempt in range(10):
-                cls, alpha = self.digit_alpha(rng, split)
+                cls, alpha, frame = self.digit_alpha(rng, split)
                 h, w = alpha.shape
                 x0 = int(rng.integers(-w // 3, self.imgsz - 2 * w // 3 + 1))
                 y0 = int(rng.integers(-h // 3, self.imgsz - 2 * h // 3 + 1))
                 box = np.array([max(x0, 0), max(y0, 0), min(x0 + w, self.imgsz), min(y0 + h, self.imgsz)], float)
                 visible = (box[2] - box[0]) * (box[3] - box[1]) / (w * h)
-                if visible < 0.55 or (boxes and box_iou(box, np.array(boxes)[:, 1:]).max() > 0.3):
+                boxes = np.array([o.box for o in objects]).reshape(-1, 4)
+                if visible < 0.55 or (objects and box_iou(box, boxes).max() > 0.3):
+                    continue
+                frame = frame + [x0, y0]
+                if whole and not ((frame >= 0).all() and (frame <= self.imgsz).all() and visible == 1):
                     continue
                 a = alpha[
                     box[1].astype(int) - y0 : box[3].astype(int) - y0, box[0].astype(int) - x0 : box[2].astype(int) - x0
@@ -132,24 +159,60 @@ class DigitScenes:
                 ink = rng.uniform(170, 255, size=3) if bright else rng.uniform(0, 90, size=3)
                 strength = rng.uniform(0.75, 1.0)
                 region[:] = region * (1 - strength * a[..., None]) + ink * strength * a[..., None]
-                boxes.append([cls, *box])
+                objects.append(Digit(cls, box, frame, ink_outline(a) + box[:2]))
                 break
         noise = rng.normal(0, rng.uniform(0, 3), img.shape)
         image = np.clip(img + noise, 0, 255).astype(np.uint8)
-        return image, np.array(boxes, dtype=np.float32).reshape(-1, 5)
+        return image, objects
+
+
+@dataclass
+class Digit:
+    """One pasted digit, in image pixels.
+
+    Attributes:
+        cls (int): The digit 0..9.
+        box (np.ndarray): (4,) visible axis-aligned box x1, y1, x2, y2.
+        frame (np.ndarray): (4, 2) corners of the digit's rotated frame, top-left, top-right, bottom-right,
+            bottom-left of the digit itself (may reach outside the image when the digit is cut at the border).
+        outline (np.ndarray): (K, 2) polygon around the digit's visible ink (K >= 3).
+    """
+
+    cls: int
+    box: np.ndarray
+    frame: np.ndarray
+    outline: np.ndarray
+
+
+def ink_outline(alpha: np.ndarray, level: float = 0.35) -> np.ndarray:
+    """Polygon (K, 2), K >= 3, around the ink of an alpha mask (h, w): the outer contour of the ink pixels, with
+    strokes a few pixels apart joined first so that a broken stroke stays one digit."""
+    mask = (alpha > level).astype(np.uint8)
+    k = max(3, min(alpha.shape) // 6) | 1
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    mask = cv2.copyMakeBorder(mask, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)  # closes contours at the border
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contour = max(contours, key=cv2.contourArea).reshape(-1, 2).astype(np.float64) - 1
+    if len(contour) < 3:  # a one-pixel line: its box
+        h, w = alpha.shape
+        return np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+    contour = cv2.approxPolyDP(contour.astype(np.float32), 0.7, True).reshape(-1, 2).astype(np.float64)
+    return np.clip(contour, 0, [alpha.shape[1], alpha.shape[0]])
 
 
 def yolo_lines(labels: np.ndarray, imgsz: int) -> list[str]:
     """Convert (N, 5) class/xyxy pixel labels to YOLO txt lines ``cls cx cy w h`` (normalised)."""
-    lines = []
-    for cls, x1, y1, x2, y2 in labels:
-        cx, cy, w, h = (x1 + x2) / 2 / imgsz, (y1 + y2) / 2 / imgsz, (x2 - x1) / imgsz, (y2 - y1) / imgsz
-        lines.append(f"{int(cls)} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}")
-    return lines
+    return [box_line(int(cls), box, imgsz) for cls, *box in labels]
 
 
-def write_dataset(out: str | Path, train: int = 300, val: int = 100, imgsz: int = 320, seed: int = 0) -> Path:
-    """Write an ultralytics-format dataset (images/, labels/, data.yaml with 10 classes '0'..'9'); return data.yaml.
+def write_dataset(
+    out: str | Path, train: int = 300, val: int = 100, imgsz: int = 320, seed: int = 0, task: str = "detect"
+) -> Path:
+    """Write an ultralytics-format DigitScenes dataset for ``task``; return its data.yaml (classify: the folder).
+
+    detect/segment/obb/pose: images/, labels/ and data.yaml with 10 classes '0'..'9' (pose adds ``kpt_shape``
+    and ``flip_idx``); classify: crops in ``train/<digit>/`` and ``val/<digit>/``. Label formats:
+    :mod:`yolo_hornet.data.task_labels`.
 
     Args:
         out (str | Path): Output folder (created).
@@ -157,22 +220,42 @@ def write_dataset(out: str | Path, train: int = 300, val: int = 100, imgsz: int 
         val (int): Number of validation scenes.
         imgsz (int): Image size in pixels.
         seed (int): Master seed.
+        task (str): detect, segment, pose, obb or classify.
     """
+    if task not in TASKS:
+        raise ValueError(f"unknown task '{task}'; one of {', '.join(TASKS)}")
     out = Path(out)
     gen = DigitScenes(imgsz=imgsz, seed=seed)
     for split, count in (("train", train), ("val", val)):
-        (out / "images" / split).mkdir(parents=True, exist_ok=True)
-        (out / "labels" / split).mkdir(parents=True, exist_ok=True)
+        if task == "classify":
+            for name in NAMES:
+                (out / split / name).mkdir(parents=True, exist_ok=True)
+        else:
+            (out / "images" / split).mkdir(parents=True, exist_ok=True)
+            (out / "labels" / split).mkdir(parents=True, exist_ok=True)
         for i in range(count):
-            image, labels = gen.scene(i, split)
+            image, objects = gen.scene_objects(i, split, whole=task in WHOLE)
+            if task == "classify":
+                for j, (cls, crop) in enumerate(crops(image, objects)):
+                    cv2.imwrite(
+                        str(out / split / NAMES[cls] / f"{i:05d}_{j}.jpg"), crop, [cv2.IMWRITE_JPEG_QUALITY, 90]
+                    )
+                continue
             cv2.imwrite(str(out / "images" / split / f"{i:05d}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 75])
-            (out / "labels" / split / f"{i:05d}.txt").write_text("\n".join(yolo_lines(labels, imgsz)) + "\n")
+            lines = label_lines(task, objects, imgsz)
+            (out / "labels" / split / f"{i:05d}.txt").write_text("\n".join(lines) + "\n")
+    if task == "classify":
+        return out
     names = "\n".join(f"  {i}: '{n}'" for i, n in enumerate(NAMES))
+    extra = (
+        f"kpt_shape: {KPT_SHAPE} # the 4 corners of each digit's rotated frame: TL, TR, BR, BL\nflip_idx: {FLIP_IDX}\n"
+    )
     yaml_path = out / "data.yaml"
+    title = "DigitScenes" if task == "detect" else f"DigitScenes-{task}"
     yaml_path.write_text(
-        f"# DigitScenes (yolo_hornet.data.digitscenes): {train} train / {val} val, {imgsz} px, seed {seed}\n"
+        f"# {title} (yolo_hornet.data.digitscenes): {train} train / {val} val, {imgsz} px, seed {seed}\n"
         "# Real OpenCV handwritten digits on real photos; Apache-2.0/BSD (see NOTICE.md)\n"
-        f"train: images/train\nval: images/val\nnc: 10\nnames:\n{names}\n"
+        f"train: images/train\nval: images/val\n{extra if task == 'pose' else ''}nc: 10\nnames:\n{names}\n"
     )
     return yaml_path
 
@@ -202,7 +285,7 @@ def make_demo_video(
     bg = cv2.resize(photo, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
     sprites = []
     for _ in range(7):
-        cls, alpha = gen.digit_alpha(rng, "val")
+        _, alpha, _ = gen.digit_alpha(rng, "val")
         pos = rng.uniform([0, 0], [w - alpha.shape[1], h - alpha.shape[0]])
         vel = rng.uniform(-40, 40, size=2) / fps
         ink = rng.uniform(0, 60, size=3) if bg.mean() > 110 else rng.uniform(200, 255, size=3)
@@ -240,7 +323,7 @@ def write_dataset_safely(out: str | Path, overwrite: bool = False, **kwargs) -> 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        write_dataset(staging, **kwargs)
+        written = write_dataset(staging, **kwargs)
         if out.exists():
             old = staging.with_name(staging.name + ".old")
             os.replace(out, old)
@@ -250,12 +333,15 @@ def write_dataset_safely(out: str | Path, overwrite: bool = False, **kwargs) -> 
             os.replace(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return out / "data.yaml"
+    return out / written.relative_to(staging)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: write a DigitScenes dataset (and optionally the demo video). Returns the exit code."""
-    p = argparse.ArgumentParser(description="Write the DigitScenes detection dataset (real digits on real photos).")
+    p = argparse.ArgumentParser(
+        description="Write a DigitScenes dataset (real handwritten digits on real photos) for one ultralytics task."
+    )
+    p.add_argument("--task", default="detect", choices=TASKS, help="label format (classify: ImageFolder crops)")
     p.add_argument("--out", default="datasets/digitscenes", help="output folder (must be empty, or --overwrite)")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out folder whole")
     p.add_argument("--train", type=int, default=300, help="number of training images")
@@ -268,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: --train must be >= 0, --val >= 1 and --imgsz >= 32", file=sys.stderr)
         return 2
     try:
-        data = write_dataset_safely(a.out, a.overwrite, train=a.train, val=a.val, imgsz=a.imgsz, seed=a.seed)
+        data = write_dataset_safely(
+            a.out, a.overwrite, train=a.train, val=a.val, imgsz=a.imgsz, seed=a.seed, task=a.task
+        )
     except (FileExistsError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

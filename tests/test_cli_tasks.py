@@ -1,0 +1,118 @@
+"""train.py, detect.py, val.py and export.py for every task, on that task's DigitScenes (offline, tiny data), and
+one clear error for a dataset that does not fit the model's task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from ultralytics import YOLO
+
+import yolo_hornet  # noqa: F401
+from yolo_hornet.cli.detect import main as detect_main
+from yolo_hornet.cli.export import main as export_main
+from yolo_hornet.cli.train import main as train_main
+from yolo_hornet.cli.val import main as val_main
+from yolo_hornet.data.digitscenes import write_dataset
+
+CASES = {  # task: (YAML, size); one family per task so that every family trains somewhere
+    "detect": ("yolo26n-hornet.yaml", 64),
+    "segment": ("yolo26n-seg-hornet.yaml", 64),
+    "pose": ("yolo11n-pose-hornet.yaml", 64),
+    "obb": ("yolov8n-obb-hornet.yaml", 64),
+    "classify": ("yolo26n-cls-hornet.yaml", 32),
+}
+VAL_LINE = {"detect": "mAP50 ", "segment": "mask mAP50 ", "pose": "pose mAP50 ", "obb": "mAP50 ", "classify": "top-1 "}
+
+
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("tasks")
+    return {task: write_dataset(root / task, train=6, val=3, imgsz=64, seed=4, task=task) for task in CASES}
+
+
+def error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    return err[-1] if err else ""
+
+
+def label_ok(task: str, line: str, names: dict) -> bool:
+    """One line of detect.py --save-txt in ultralytics' format for ``task`` (with --save-conf)."""
+    v = line.split()
+    if task == "classify":  # "conf name", top-5
+        return len(v) == 2 and 0 <= float(v[0]) <= 1 and v[1] in names.values()
+    n = {"detect": 6, "obb": 10, "pose": 1 + 4 + 4 * 3 + 1}.get(task)
+    if task == "segment":  # class, polygon (x y pairs), conf
+        return len(v) >= 8 and len(v) % 2 == 0
+    return len(v) == n
+
+
+@pytest.mark.parametrize("task", CASES)
+def test_train_detect_val_export(tmp_path, datasets, task, capsys):
+    cfg, size = CASES[task]
+    runs = tmp_path / "runs"
+    argv = ["--cfg", cfg, "--data", str(datasets[task]), "--epochs", "1", "--img", str(size), "--batch-size", "4"]
+    assert train_main([*argv, "--workers", "0", "--project", str(runs / "train")]) == 0, error_line(capsys)
+    best = runs / "train" / "exp" / "weights" / "best.pt"
+    model = YOLO(str(best))
+    assert model.task == task
+    capsys.readouterr()
+
+    if task == "classify":  # a class folder of val crops
+        images = next(p for p in sorted((datasets[task] / "val").iterdir()) if any(p.iterdir()))
+    else:
+        images = datasets[task].parent / "images" / "val"
+    argv = ["--weights", str(best), "--source", str(images), "--save-txt", "--save-conf", "--conf-thres", "0.0001"]
+    assert detect_main([*argv, "--project", str(runs / "detect")]) == 0, error_line(capsys)
+    out = runs / "detect" / "exp"
+    assert sorted(p.suffix for p in out.glob("*.jpg")), list(out.iterdir())  # drawn images
+    lines = [ln for f in (out / "labels").glob("*.txt") for ln in f.read_text().splitlines()]
+    assert lines and all(label_ok(task, ln, model.names) for ln in lines), lines[:3]
+    capsys.readouterr()
+
+    data = str(datasets[task])
+    assert val_main(["--weights", str(best), "--data", data, "--project", str(runs / "val")]) == 0, error_line(capsys)
+    assert VAL_LINE[task] in capsys.readouterr().out
+
+    assert export_main(["--weights", str(best), "--include", "onnx"]) == 0, error_line(capsys)
+    assert YOLO(str(best.with_suffix(".onnx"))).task == task  # the task travels in the exported metadata
+
+
+def test_pose_labels_and_flip_idx(datasets):
+    d = yaml.safe_load((datasets["pose"]).read_text())
+    assert d["kpt_shape"] == [4, 3] and d["flip_idx"] == [1, 0, 3, 2]
+    for f in (datasets["pose"].parent / "labels" / "train").glob("*.txt"):
+        for line in f.read_text().splitlines():
+            v = [float(x) for x in line.split()]
+            cx, cy, w, h = v[1:5]
+            kpts = [v[5 + 3 * k : 8 + 3 * k] for k in range(4)]
+            for x, y, vis in kpts:  # every keypoint is visible and inside its box
+                assert vis == 2 and abs(x - cx) <= w / 2 + 1e-5 and abs(y - cy) <= h / 2 + 1e-5
+            (x0, _, _), (x1, _, _) = kpts[0], kpts[1]
+            assert x1 > x0  # top-right lies right of top-left (rotation at most 12 degrees)
+
+
+def test_mismatched_data_is_one_error(tmp_path, datasets, capsys):
+    def train(cfg: str, data: Path) -> str:
+        argv = ["--cfg", cfg, "--data", str(data), "--epochs", "1", "--img", "64", "--project", str(tmp_path / "r")]
+        assert train_main(argv) == 2
+        return error_line(capsys)
+
+    assert "holds boxes only" in train("yolo26n-seg-hornet.yaml", datasets["detect"])
+    no_kpt = tmp_path / "pose.yaml"
+    d = yaml.safe_load(datasets["pose"].read_text())
+    d.pop("kpt_shape")
+    no_kpt.write_text(yaml.safe_dump({**d, "path": str(datasets["pose"].parent)}))
+    assert "has no 'kpt_shape:'" in train("yolo11n-pose-hornet.yaml", no_kpt)
+    assert "OBB needs 9 numbers" in train("yolov8n-obb-hornet.yaml", datasets["segment"])
+    assert "needs a folder in the ImageFolder layout" in train("yolo26n-cls-hornet.yaml", datasets["detect"])
+    assert "is a folder" in train("yolo26n-hornet.yaml", datasets["classify"])
+    assert "a segment model needs --data" in train_cli_without_data(tmp_path, capsys)
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())  # nothing left behind
+
+
+def train_cli_without_data(tmp_path: Path, capsys) -> str:
+    assert train_main(["--cfg", "yolov8n-seg-hornet.yaml", "--project", str(tmp_path / "r")]) == 2
+    return error_line(capsys)

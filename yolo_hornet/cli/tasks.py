@@ -1,0 +1,119 @@
+"""The five ultralytics tasks in our commands: does a dataset fit the model's task, and what to print per task.
+
+A model's task comes from its head (``YOLO(...).task``: detect, segment, pose, obb, classify). Datasets are
+checked before training or validation so that a mismatch is one clear error instead of an empty-mask run or a
+traceback deep in ultralytics' loader.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from .errors import UserError
+from .resolve import load_data_yaml
+
+TASKS = ("detect", "segment", "pose", "obb", "classify")
+MAKE = "python -m yolo_hornet.data.digitscenes --task {task} --out datasets/digitscenes-{task}"
+SAMPLE = 50  # label files read to tell the label format
+
+
+def label_columns(data: str, d: dict, split: str = "train") -> set[int]:
+    """Numbers per line in up to ``SAMPLE`` label files of ``split`` (ultralytics' layout: the image path with
+    ``/images/`` replaced by ``/labels/`` and a ``.txt`` suffix)."""
+    from ultralytics.data.utils import IMG_FORMATS, img2label_paths
+
+    root = Path(d.get("path") or Path(data).parent)
+    if not root.is_absolute():
+        root = (Path(data).parent / root) if not root.exists() else root
+    images: list[str] = []
+    for entry in d[split] if isinstance(d[split], list) else [d[split]]:
+        p = Path(entry) if Path(entry).is_absolute() else root / entry
+        if p.is_dir():
+            images += sorted(str(f) for f in p.rglob("*") if f.suffix[1:].lower() in IMG_FORMATS)[:SAMPLE]
+    columns: set[int] = set()
+    for label in img2label_paths(images[:SAMPLE]):
+        if Path(label).is_file():
+            columns |= {len(line.split()) for line in Path(label).read_text().splitlines() if line.strip()}
+    return columns
+
+
+def check_classify_folder(data: str, splits: tuple[str, ...] = ("train",)) -> str:
+    """An image-classification dataset: a folder with ``train/<class>/`` (and ``val/`` or ``test/``) subfolders."""
+    path = Path(data)
+    if not path.is_dir():
+        raise UserError(
+            f"--data '{data}': a classify model needs a folder in the ImageFolder layout (train/<class>/*.jpg, "
+            f"val/<class>/*.jpg), not a file; make one with: {MAKE.format(task='classify')}"
+        )
+    for split in splits:
+        folder = path / split
+        if not folder.is_dir() or not any(c.is_dir() for c in folder.iterdir()):
+            raise UserError(f"--data '{data}' has no {split}/<class>/ folders (ImageFolder layout)")
+    if not any((path / s).is_dir() for s in ("val", "test")):
+        raise UserError(f"--data '{data}' has no val/ or test/ folder to validate on")
+    return str(path)
+
+
+def check_task_data(data: str, task: str, splits: tuple[str, ...] = ("train", "val")) -> str:
+    """Check that ``data`` suits a model of ``task``; return what ultralytics' ``data=`` gets.
+
+    Raises :class:`UserError` naming the mismatch: a classify model with a YAML or a box model with a folder, a
+    pose dataset without ``kpt_shape``, boxes for a segment model, labels that are not 8 corner numbers for OBB,
+    keypoints that do not match ``kpt_shape``.
+    """
+    if task == "classify":
+        return check_classify_folder(data, tuple(s for s in splits if s == "train"))
+    if Path(data).is_dir():
+        raise UserError(
+            f"--data '{data}' is a folder (an image-classification layout); a {task} model needs a dataset YAML"
+        )
+    d = load_data_yaml(data, splits)
+    if task == "pose" and not d.get("kpt_shape"):
+        raise UserError(
+            f"--data '{data}' has no 'kpt_shape:' (e.g. kpt_shape: [17, 3]); a pose model needs keypoint labels; "
+            f"make a pose set with: {MAKE.format(task='pose')}"
+        )
+    split = next((s for s in splits if d.get(s)), None)
+    columns = label_columns(data, d, split) if split else set()
+    if not columns or task == "detect":  # (detection also trains on polygon labels: ultralytics boxes them)
+        return data
+    expected = {"obb": "9 numbers per line (class and 4 corners)"}
+    if task == "segment" and columns == {5}:
+        raise UserError(
+            f"--data '{data}' holds boxes only (5 numbers per line); a segment model needs polygon labels "
+            f"(class x1 y1 x2 y2 ...); make a segment set with: {MAKE.format(task='segment')}"
+        )
+    if task == "obb" and columns != {9}:
+        raise UserError(f"--data '{data}' labels have {sorted(columns)} numbers per line; OBB needs {expected['obb']}")
+    if task == "pose":
+        want = 5 + math.prod(d["kpt_shape"])
+        if columns != {want}:
+            raise UserError(
+                f"--data '{data}' labels have {sorted(columns)} numbers per line; kpt_shape {d['kpt_shape']} "
+                f"needs {want} (class, box, keypoints)"
+            )
+    return data
+
+
+def result_summary(result) -> tuple[int, str]:
+    """(objects found, short text) for one ``ultralytics.engine.results.Results`` of any task."""
+    if result.probs is not None:
+        top = int(result.probs.top1)
+        return 1, f"top-1 '{result.names[top]}' {float(result.probs.top1conf):.2f}"
+    boxes = result.obb if result.obb is not None else result.boxes
+    n = len(boxes) if boxes is not None else 0
+    return n, f"{n:3d} detections"
+
+
+def metrics_line(metrics, task: str, split: str) -> str:
+    """One line of validation results for ``task`` (detect: P, R, mAP50, mAP50-95; plus mask/pose/top-k)."""
+    if task == "classify":
+        return f"top-1 {metrics.top1:.3f}  top-5 {metrics.top5:.3f}  ({split} split)"
+    box = metrics.box
+    line = f"P {box.mp:.3f}  R {box.mr:.3f}  mAP50 {box.map50:.3f}  mAP50-95 {box.map:.3f}"
+    extra = {"segment": ("mask", "seg"), "pose": ("pose", "pose")}.get(task)
+    if extra:
+        m = getattr(metrics, extra[1])
+        line += f"  {extra[0]} mAP50 {m.map50:.3f}  {extra[0]} mAP50-95 {m.map:.3f}"
+    return f"{line}  ({split} split)"
