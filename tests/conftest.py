@@ -23,8 +23,9 @@ YAML_DIR = REPO / "models" / "yaml"
 GUARD = REPO / "tests" / "netguard"
 TASK_SUFFIXES = ("-seg-", "-pose-", "-obb-", "-cls-")
 ALL_YAMLS = sorted(p.name for p in YAML_DIR.glob("*.yaml"))
-DETECT_YAMLS = [n for n in ALL_YAMLS if not any(t in n for t in TASK_SUFFIXES)]  # output (B, 4 + nc, anchors)
-TASK_YAMLS = [n for n in ALL_YAMLS if n not in DETECT_YAMLS]  # segment, pose, OBB, classify
+PRESET_YAMLS = [n for n in ALL_YAMLS if n.endswith("-hornet-tiny.yaml")]  # the full HorNet-T at every scale
+DETECT_YAMLS = [n for n in ALL_YAMLS if not any(t in n for t in TASK_SUFFIXES) and n not in PRESET_YAMLS]
+TASK_YAMLS = [n for n in ALL_YAMLS if any(t in n for t in TASK_SUFFIXES)]  # segment, pose, OBB, classify
 
 sys.path.insert(0, str(GUARD))
 import netguard  # noqa: E402

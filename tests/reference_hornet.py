@@ -97,3 +97,17 @@ def randomize_(module: torch.nn.Module, seed: int = 0) -> None:
         for name, prm in module.named_parameters():
             scale = 0.5 if ("gamma" in name or "norm" in name) else 0.1
             prm.copy_(torch.randn(prm.shape, generator=g) * scale + (1.0 if name.endswith("norm1.weight") else 0.0))
+
+
+def mmpretrain_layout(sd: dict, num_classes: int = 10) -> dict:
+    """The keys mmpretrain's converted HorNet checkpoints use (its HorNet backbone + LinearClsHead)."""
+    out = {}
+    for k, v in sd.items():
+        k = k.replace(".gnconv.pws.", ".gnconv.projs.")
+        if k.endswith((".gamma1", ".gamma2")):
+            k += ".weight"
+        out["backbone." + k] = v
+    c = next(v for k, v in sd.items() if k == "downsample_layers.3.1.weight").shape[0]
+    out.update({"backbone.norm3.weight": torch.ones(c), "backbone.norm3.bias": torch.zeros(c),
+                "head.fc.weight": torch.zeros(num_classes, c), "head.fc.bias": torch.zeros(num_classes)})  # fmt: skip
+    return {"meta": {"mmpretrain_version": "1.2.0"}, "state_dict": out}

@@ -4,7 +4,7 @@ import pytest
 import torch
 from conftest import YAML_DIR
 from reference_hornet import hornet as ref_hornet
-from reference_hornet import randomize_
+from reference_hornet import mmpretrain_layout, randomize_
 
 import yolo_hornet
 from yolo_hornet import HorNet, hornet, load_official_weights, official_state_dict
@@ -98,20 +98,6 @@ def test_load_into_yolo_row():
         ref = hornet("tiny_7x7").eval()
         load_official_weights(ref, sd)
         assert torch.allclose(other.model.model[0].eval()(x)[3], ref(x)[3], atol=1e-5)
-
-
-def mmpretrain_layout(sd: dict, num_classes: int = 10) -> dict:
-    """The keys mmpretrain's converted HorNet checkpoints use (its HorNet backbone + LinearClsHead)."""
-    out = {}
-    for k, v in sd.items():
-        k = k.replace(".gnconv.pws.", ".gnconv.projs.")
-        if k.endswith((".gamma1", ".gamma2")):
-            k += ".weight"
-        out["backbone." + k] = v
-    c = next(v for k, v in sd.items() if k == "downsample_layers.3.1.weight").shape[0]
-    out.update({"backbone.norm3.weight": torch.ones(c), "backbone.norm3.bias": torch.zeros(c),
-                "head.fc.weight": torch.zeros(num_classes, c), "head.fc.bias": torch.zeros(num_classes)})  # fmt: skip
-    return {"meta": {"mmpretrain_version": "1.2.0"}, "state_dict": out}
 
 
 @pytest.mark.parametrize("gf", [False, True], ids=["7x7", "gf"])

@@ -10,7 +10,7 @@ import pytest
 import torch
 import ultralytics
 import yaml
-from conftest import ALL_YAMLS, TASK_YAMLS, YAML_DIR
+from conftest import ALL_YAMLS, PRESET_YAMLS, TASK_YAMLS, YAML_DIR
 from ultralytics import YOLO
 
 import yolo_hornet  # noqa: F401
@@ -54,6 +54,7 @@ def n_params(model) -> int:
 def test_all_fourteen_present():
     assert set(NEW) <= set(ALL_YAMLS) and len(NEW) == 14
     assert set(TASK_YAMLS) == set(NEW) - {"yolo12-hornet.yaml", "yolo26-hornet.yaml"}
+    assert PRESET_YAMLS == ["yolo11-hornet-tiny.yaml", "yolo26-hornet-tiny.yaml", "yolov8-hornet-tiny.yaml"]
 
 
 @pytest.mark.parametrize("name", NEW)

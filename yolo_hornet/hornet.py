@@ -154,14 +154,48 @@ for _size, _width in _WIDTHS.items():
         PRESETS[f"{_size}_{_kind}"] = dict(base_dim=_width, gf_stages=(2, 3), gf_sizes=_sizes)
 
 
-def hornet(name: str, **overrides) -> HorNet:
+def hornet(name: str, pretrained: bool = False, **overrides) -> HorNet:
     """Build a paper preset: ``tiny|small|base|large`` + ``_7x7|_gf|_gf_384`` (depths [2, 3, 18, 2], orders 2-5).
 
     Args:
         name (str): Preset name, with or without a ``hornet_`` prefix (e.g. ``"tiny_gf"``).
+        pretrained (bool): Load the ImageNet-1k weights (T/S/B, 7x7 and GF), downloaded into the cache on first use
+            and verified (:mod:`yolo_hornet.pretrained`).
         **overrides: Any :class:`HorNet` keyword, e.g. ``drop_path_rate=0.2``.
     """
-    key = name.removeprefix("hornet_")
+    key = preset_key(name)
+    model = HorNet(**{**PRESETS[key], **overrides})
+    if pretrained:
+        from .official_weights import load_official_weights
+        from .pretrained import pretrained_file
+
+        load_official_weights(model, pretrained_file(key))
+    return model
+
+
+def preset_key(name: str) -> str:
+    """``hornet_tiny_gf`` / ``tiny_gf`` -> ``tiny_gf``; ValueError naming the presets for anything else."""
+    key = str(name).removeprefix("hornet_")
     if key not in PRESETS:
         raise ValueError(f"unknown HorNet preset {name!r}; choose one of {', '.join(sorted(PRESETS))}")
-    return HorNet(**{**PRESETS[key], **overrides})
+    return key
+
+
+class HorNetPreset(HorNet):
+    """A YAML row ``[-1, 1, HorNet, [tiny_7x7]]``: exactly the official layout of a preset, never width- or
+    depth-scaled (like ultralytics' ``TorchVision`` rows), so official ImageNet weights load at every model scale.
+
+    The ``Index`` rows after it get the preset's stage widths. YAML args: ``[preset, drop_path_rate=0.0]``; the
+    registration rewrites a ``HorNet`` row whose first argument is a preset name into this module.
+
+    Args:
+        preset (str): A key of ``PRESETS`` (``tiny_7x7``, ``small_gf``, ...), with or without ``hornet_``.
+        drop_path_rate (float): Stochastic depth rate over the blocks (the official detection configs use 0.2-0.4).
+
+    Shape:
+        x: (B, 3, H, W) -> list of 4 maps (B, C*2**i, H/4/2**i, W/4/2**i) as :class:`HorNet`.
+    """
+
+    def __init__(self, preset: str = "tiny_7x7", drop_path_rate: float = 0.0):
+        self.preset = preset_key(preset)
+        super().__init__(**{**PRESETS[self.preset], "drop_path_rate": drop_path_rate})

@@ -15,6 +15,7 @@ import torch
 import torch.nn as nn
 
 from .hornet import HorNet
+from .pretrained import preset_of, pretrained_file
 
 HEAD_PREFIXES = ("norm.", "head.")
 
@@ -59,11 +60,14 @@ def from_mmpretrain(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def read_state_dict(checkpoint: str | Path | Mapping) -> dict[str, torch.Tensor]:
-    """Return the bare state dict, official names, of a checkpoint given as a path, ``{'model': sd}``,
+    """Return the bare state dict, official names, of a checkpoint given as a path, a weights name
+    (``hornet_tiny_7x7``: the verified cached download, :mod:`yolo_hornet.pretrained`), ``{'model': sd}``,
     ``{'state_dict': sd}`` or a bare state dict, in the official or mmpretrain layout; a ``module.`` prefix (DDP) is
     removed."""
     if isinstance(checkpoint, (str, Path)):
         path = Path(checkpoint)
+        if not path.exists() and preset_of(str(checkpoint)):  # a name such as "hornet_tiny_7x7": cache / download
+            path = pretrained_file(str(checkpoint))
         if not path.is_file():
             raise ValueError(f"official HorNet checkpoint not found: {path}")
         try:
@@ -89,7 +93,8 @@ def load_official_weights(model: nn.Module, checkpoint: str | Path | Mapping) ->
 
     Args:
         model (nn.Module): A :class:`HorNet`, or a YOLO model with a HorNet row.
-        checkpoint (str | Path | Mapping): Path to the ``.pth`` file, or the loaded dict.
+        checkpoint (str | Path | Mapping): Path to the ``.pth`` file, a weights name such as ``"hornet_tiny_7x7"``
+            (downloaded once into the cache and verified), or the loaded dict.
 
     Returns:
         (HorNet): The backbone that received the weights.

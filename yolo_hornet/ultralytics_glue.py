@@ -14,7 +14,10 @@ On ``import yolo_hornet`` (:func:`register`), and nothing else:
 3. ``check_file`` / ``attempt_download_asset`` find our ready YAMLs, ``yolov8n-hornet.pt`` and ``digitscenes.yaml``
    by bare name from any folder (a file of that name in the working folder wins);
 4. ``generate_ddp_file`` makes DDP workers see our modules;
-5. our classes join the allow-list of ultralytics' restricted loader (``ULTRALYTICS_SAFE_LOAD``).
+5. our classes join the allow-list of ultralytics' restricted loader (``ULTRALYTICS_SAFE_LOAD``);
+6. ``BaseTrainer.build_optimizer`` follows the official HorNet recipe for our modules: their 1-D parameters (layer
+   scales ``gamma1``/``gamma2``, norms) and biases get no weight decay (ultralytics would decay the layer scales);
+   ``_load_checkpoint_state`` undoes that grouping when resuming a run whose optimizer was saved without it.
 
 Only in our command-line tools: :func:`cli_offline_policy` (no online probe, no settings sync, no auto-install, a
 local font, no AMP-check download, no OpenVINO analytics) and :func:`restricted_loading` (every checkpoint loaded
@@ -34,6 +37,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import torch
 import ultralytics
 from packaging.version import Version
 from ultralytics.nn import tasks
@@ -43,7 +47,7 @@ from .csp_blocks import C3HB, C2fHB
 from .gnconv import gnConv
 from .horblock import HorBlock
 from .horfpn import HorFPN
-from .hornet import HorNetBackbone
+from .hornet import PRESETS, HorNetBackbone, HorNetPreset, preset_key
 
 TESTED_ULTRALYTICS = ("8.4.0", "8.5.0")  # [min, max)
 YAML_MODULES = {
@@ -56,6 +60,7 @@ YAML_MODULES = {
     "HorFPN": HorFPN,
 }
 REPEAT_MODULES = ("C3HB", "C2fHB")
+PLAIN_MODULES = {"HorNetPreset": HorNetPreset}  # built from its args as written: no c1, no width or depth scaling
 HORNET_ROWS = ("HorNet", "HorNetBackbone")
 _MARK = "_yolo_hornet"
 
@@ -108,14 +113,22 @@ def _scales(d: dict) -> tuple[float, float, float]:
 def prepare_hornet_rows(d: dict) -> dict:
     """Depth-scale the depths of ``HorNet`` rows and give the ``Index`` rows reading them the scaled stage widths.
 
+    A ``HorNet`` row whose first argument is a preset name (``[-1, 1, HorNet, [tiny_7x7]]``) becomes a
+    ``HorNetPreset`` row: the official layout, unscaled, and its ``Index`` rows get the preset's widths.
+
     Args:
         d (dict): A model dict as passed to ``parse_model`` (modified in place and returned).
     """
     depth, width, max_channels = _scales(d)
     rows = d.get("backbone", []) + d.get("head", [])
     base_of = {}
-    for i, (f, _, m, args) in enumerate(rows):
-        if m in HORNET_ROWS:
+    for i, row in enumerate(rows):
+        f, _, m, args = row
+        if m in HORNET_ROWS and args and isinstance(args[0], str):
+            row[2] = "HorNetPreset"
+            args[0] = preset_key(args[0])  # ValueError naming the presets for a typo
+            base_of[i] = PRESETS[args[0]].get("base_dim", 64)
+        elif m in HORNET_ROWS:
             base = args[0] if args else 64
             depths = list(args[1]) if len(args) > 1 else [2, 3, 18, 2]
             depths = [max(round(n * depth), 1) if n > 1 else n for n in depths]
@@ -268,6 +281,87 @@ def hook_ddp() -> None:
     wrap_once(dist, "generate_ddp_file", make)
 
 
+def no_decay_params(model: torch.nn.Module) -> set[int]:
+    """``id``s of the parameters of our modules that the official HorNet recipe trains without weight decay: every
+    1-D parameter (layer scales, norm weights) and every bias. (The global filter's ``complex_weight`` is 4-D and
+    decayed, as in the official ``get_parameter_groups``.)"""
+    ours = tuple(set(our_classes().values()))
+    return {
+        id(p)
+        for m in model.modules()
+        if isinstance(m, ours)
+        for name, p in m.named_parameters(recurse=False)
+        if p.ndim <= 1 or name.endswith("bias")
+    }
+
+
+def apply_hornet_recipe(optimizer: torch.optim.Optimizer, model: torch.nn.Module) -> int:
+    """Move the :func:`no_decay_params` of ``model`` out of the decayed groups of an ultralytics optimizer into its
+    no-decay ``bn`` group of the same learning rate. Returns how many moved; the moves are remembered on the
+    optimizer (``_yolo_hornet_moved``) so that :func:`undo_hornet_recipe` can restore ultralytics' grouping."""
+    ids = no_decay_params(model)
+    groups = optimizer.param_groups
+    moved = []
+    for i, group in enumerate(groups):
+        if group.get("weight_decay", 0) <= 0 or group.get("use_muon"):
+            continue
+        out = [p for p in group["params"] if id(p) in ids]
+        dest = next(
+            (j for j, g in enumerate(groups) if g.get("param_group") == "bn" and g.get("lr") == group.get("lr")),
+            None,
+        )
+        if not out or dest is None:
+            continue
+        group["params"] = [p for p in group["params"] if id(p) not in ids]
+        groups[dest]["params"].extend(out)
+        moved.append((i, dest, out))
+    optimizer._yolo_hornet_moved = moved
+    return sum(len(out) for _, _, out in moved)
+
+
+def undo_hornet_recipe(optimizer: torch.optim.Optimizer) -> None:
+    """Put the parameters :func:`apply_hornet_recipe` moved back where ultralytics had them."""
+    for src, dest, out in reversed(getattr(optimizer, "_yolo_hornet_moved", [])):
+        ids = {id(p) for p in out}
+        optimizer.param_groups[dest]["params"] = [p for p in optimizer.param_groups[dest]["params"] if id(p) not in ids]
+        optimizer.param_groups[src]["params"].extend(out)
+    optimizer._yolo_hornet_moved = []
+
+
+def hook_optimizer() -> None:
+    """ultralytics' optimizer with the official HorNet weight-decay recipe for our modules (see the module doc)."""
+    from ultralytics.engine.trainer import BaseTrainer
+
+    def make_build(original):
+        def build_optimizer(self, model, *args, **kwargs):
+            optimizer = original(self, model, *args, **kwargs)
+            moved = apply_hornet_recipe(optimizer, model)
+            if moved:
+                from ultralytics.utils import LOGGER
+
+                LOGGER.info(
+                    f"yolo_hornet: {moved} HorNet layer-scale/norm parameters without weight decay (official recipe)"
+                )
+            return optimizer
+
+        return build_optimizer
+
+    def make_load(original):
+        def _load_checkpoint_state(self, ckpt):
+            saved = (ckpt.get("optimizer") or {}).get("param_groups")
+            if saved and self.optimizer is not None:
+                sizes = [len(g["params"]) for g in self.optimizer.param_groups]
+                if [len(g["params"]) for g in saved] != sizes:  # saved before the recipe (an older yolo_hornet)
+                    undo_hornet_recipe(self.optimizer)
+            return original(self, ckpt)
+
+        return _load_checkpoint_state
+
+    wrap_once(BaseTrainer, "build_optimizer", make_build)
+    if hasattr(BaseTrainer, "_load_checkpoint_state"):  # (8.4.x releases before it resume without the undo)
+        wrap_once(BaseTrainer, "_load_checkpoint_state", make_load)
+
+
 def our_classes() -> dict[str, type]:
     """``{"module.QualName": class}`` of every ``nn.Module`` a yolo_hornet checkpoint may pickle (our layers and
     torchvision's ``StochasticDepth``, HorBlock's drop path)."""
@@ -380,11 +474,12 @@ def cli_offline_policy() -> None:
 def register() -> None:
     """Register our YAML modules with the installed ultralytics (idempotent)."""
     check_ultralytics_version()
-    for name, cls in YAML_MODULES.items():
+    for name, cls in {**YAML_MODULES, **PLAIN_MODULES}.items():
         setattr(tasks, name, cls)
     hook_fuse()
     hook_names()
     hook_ddp()
+    hook_optimizer()
     allow_our_classes()
 
     def make(original):

@@ -38,7 +38,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "fine-tune the bundled yolov8n-hornet on the bundled DigitScenes for 3 epochs at 320 px.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--weights", default="", help="initial weights: .pt saved by ultralytics or HorNet ImageNet .pth")
+    p.add_argument(
+        "--weights",
+        default="",
+        help="initial weights: .pt saved by ultralytics, a HorNet ImageNet .pth, or a name such as hornet_tiny_7x7 "
+        "(downloaded once, verified, cached)",
+    )
     p.add_argument("--cfg", default="", help="model YAML: path, our name with scale (yolov5s-hornet.yaml) or stock")
     p.add_argument("--data", default="", help="dataset YAML (default: bundled DigitScenes)")
     p.add_argument("--hyp", default="", help="hyperparameter YAML (ultralytics keys: lr0, momentum, mosaic, ...)")
@@ -77,7 +82,13 @@ def build_model(opt: argparse.Namespace):
     from ultralytics import YOLO
 
     import yolo_hornet
+    from yolo_hornet.pretrained import PretrainedWeightsError, preset_of, pretrained_file
 
+    if opt.weights and not Path(opt.weights).exists() and preset_of(opt.weights):  # hornet_tiny_7x7: by name
+        try:
+            opt.weights = str(pretrained_file(opt.weights))
+        except PretrainedWeightsError as e:
+            raise UserError(str(e)) from e
     official = check_weights_file(opt.weights, opt.trust_weights) if opt.weights else None
     if opt.cfg:
         try:
@@ -86,9 +97,10 @@ def build_model(opt: argparse.Namespace):
             raise UserError(f"cannot build --cfg '{opt.cfg}': {type(e).__name__}: {e}") from e
         if official is not None:
             try:
-                yolo_hornet.load_official_weights(model.model, official)
+                backbone = yolo_hornet.load_official_weights(model.model, official)
             except ValueError as e:
                 raise UserError(f"--weights '{opt.weights}' does not fit --cfg '{opt.cfg}': {e}") from e
+            print(f"loaded HorNet ImageNet weights {opt.weights} into row {getattr(backbone, 'i', 0)} of --cfg")
         elif opt.weights:
             model.load(opt.weights)
         return model
