@@ -208,11 +208,18 @@ def test_train_preset_yaml_at_scale_s_from_named_weights(mirror, tmp_path, capsy
     cfg = tmp_path / "yolov8s-hornet-mini.yaml"
     cfg.write_text(yaml.safe_dump(d))
     argv = ["--cfg", str(cfg), "--weights", "hornet_mini_7x7", "--data", str(data), "--epochs", "1", "--img", "64"]
-    assert train_main([*argv, "--batch-size", "2", "--workers", "0", "--project", str(tmp_path / "runs")]) == 0
+    argv += ["--batch-size", "2", "--workers", "0", "--freeze", "hornet:2", "--project", str(tmp_path / "runs")]
+    assert train_main(argv) == 0
     out = capsys.readouterr()
     assert "ImageNet weights" in out.out and "row 0" in out.out, out.out[-2000:]
     assert mirror.server.hits == {mirror.path: 1}
-    assert (tmp_path / "runs" / "exp" / "weights" / "last.pt").is_file()
+    ckpt = torch.load(tmp_path / "runs" / "exp" / "weights" / "last.pt", weights_only=False)
+    want, got = mirror.source.state_dict(), (ckpt["ema"] or ckpt["model"]).model[0].float().state_dict()
+    first_two = ("downsample_layers.0.", "downsample_layers.1.", "stages.0.", "stages.1.")
+    frozen = [k for k in want if k.startswith(first_two)]
+    want = {k: v.half().float() for k, v in want.items()}  # (checkpoints hold fp16)
+    assert frozen and all(torch.equal(got[k], want[k]) for k in frozen)  # --freeze hornet:2: stem, stages 1-2
+    assert any(not torch.equal(got[k], want[k]) for k in want if k.startswith("stages.2."))  # stage 3 trained
 
 
 def test_train_named_weights_offline_is_one_error(mirror, tmp_path, monkeypatch, capsys):

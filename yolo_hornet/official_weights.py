@@ -92,7 +92,8 @@ def load_official_weights(model: nn.Module, checkpoint: str | Path | Mapping) ->
     The classification head (``norm.*``, ``head.*``) is dropped; every other key must match the backbone exactly.
 
     Args:
-        model (nn.Module): A :class:`HorNet`, or a YOLO model with a HorNet row.
+        model (nn.Module): A :class:`HorNet`, a YOLO model with a HorNet row, or an ``ultralytics.YOLO`` (then
+            ``model.train()`` starts from the loaded weights).
         checkpoint (str | Path | Mapping): Path to the ``.pth`` file, a weights name such as ``"hornet_tiny_7x7"``
             (downloaded once into the cache and verified), or the loaded dict.
 
@@ -120,6 +121,12 @@ def load_official_weights(model: nn.Module, checkpoint: str | Path | Mapping) ->
                 f"shape mismatch for '{k}': checkpoint {tuple(sd[k].shape)} vs model {tuple(v.shape)}: {hint}"
             )
     target.load_state_dict({k: v.to(own[k].dtype) for k, v in sd.items()}, strict=True)
+    from ultralytics.engine.model import Model
+
+    if isinstance(model, Model) and not model.ckpt:
+        # an ultralytics.YOLO built from a YAML: train() would build a fresh model and drop these weights; with a
+        # ckpt set it starts from this module instead (what ultralytics' own Model.load(module) does)
+        model.ckpt = {"model": model.model}
     return target
 
 

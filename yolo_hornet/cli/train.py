@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import torch
 import yaml
 
 from .errors import UserError, run_cli
@@ -28,6 +29,7 @@ from .resolve import (
 from .resume import check_resumable, find_resumable
 from .runs import check_name, reserve_run
 from .tasks import MAKE, check_task_data
+from .transfer import transfer_report
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -71,7 +73,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--cos-lr", action="store_true", help="cosine LR scheduler")
     p.add_argument("--patience", type=int, default=100, help="EarlyStopping patience (epochs without improvement)")
-    p.add_argument("--freeze", nargs="+", type=int, default=None, help="freeze first N layers, or layer indices")
+    p.add_argument(
+        "--freeze",
+        nargs="+",
+        default=None,
+        help="freeze first N layers, or layer indices; 'hornet' freezes the whole HorNet backbone row, 'hornet:K' "
+        "its stem and first K stages",
+    )
     p.add_argument("--save-period", type=int, default=-1, help="save checkpoint every x epochs (disabled if < 1)")
     p.add_argument("--seed", type=int, default=0, help="global training seed")
     return p.parse_args(argv)
@@ -97,16 +105,52 @@ def build_model(opt: argparse.Namespace):
             raise UserError(f"cannot build --cfg '{opt.cfg}': {type(e).__name__}: {e}") from e
         if official is not None:
             try:
-                backbone = yolo_hornet.load_official_weights(model.model, official)
+                backbone = yolo_hornet.load_official_weights(model, official)  # (training starts from them)
             except ValueError as e:
                 raise UserError(f"--weights '{opt.weights}' does not fit --cfg '{opt.cfg}': {e}") from e
             print(f"loaded HorNet ImageNet weights {opt.weights} into row {getattr(backbone, 'i', 0)} of --cfg")
         elif opt.weights:
-            model.load(opt.weights)
+            model.load(opt.weights)  # every tensor whose name and shape match (ultralytics)
         return model
     if official is not None:
         raise UserError("an official HorNet .pth holds only a backbone: add --cfg, e.g. yolov8l-hornet-backbone.yaml")
     return YOLO(opt.weights or str(BUNDLED_WEIGHTS))
+
+
+def report_transfer(model, opt: argparse.Namespace, data: str) -> None:
+    """Print which rows of --cfg a --weights checkpoint fills, for the model the trainer builds (the data's classes)."""
+    source = model.ckpt.get("ema") or model.ckpt.get("model")
+    if not isinstance(source, torch.nn.Module) or model.task == "classify":
+        return
+    names = (yaml.safe_load(Path(data).read_text()) or {}).get("names") or {}
+    trained = type(model.model)(model.model.yaml, nc=len(names) or None, verbose=False)
+    print(f"--weights {opt.weights} -> --cfg {opt.cfg} ({len(names)} classes):\n{transfer_report(trained, source)}")
+
+
+def resolve_freeze(values: list[str] | None, model) -> int | list | None:
+    """``--freeze`` for ultralytics: ``N`` (first N rows), row indices, ``hornet`` (the HorNet row) or ``hornet:K``
+    (its stem and first K stages, as ``row.downsample_layers.j`` / ``row.stages.j`` name prefixes)."""
+    if not values:
+        return None
+    out: list[int | str] = []
+    for value in values:
+        name, _, k = value.partition(":")
+        if value.lstrip("-").isdigit():
+            out.append(int(value))
+            continue
+        if name != "hornet" or (k and not (k.isdigit() and 1 <= int(k) <= 4)):
+            raise UserError(f"--freeze {value}: give layer numbers, 'hornet' or 'hornet:K' with K in 1..4")
+        from yolo_hornet.official_weights import find_hornet
+
+        try:
+            row = getattr(find_hornet(model.model), "i", 0)
+        except ValueError as e:
+            raise UserError(f"--freeze {value}: this model has no HorNet backbone row") from e
+        stages = int(k) if k else 4
+        out += (
+            [row] if not k else [f"{row}.{part}.{j}" for j in range(stages) for part in ("downsample_layers", "stages")]
+        )
+    return out[0] if len(out) == 1 and isinstance(out[0], int) else out
 
 
 def resume(opt: argparse.Namespace, project: Path):
@@ -172,6 +216,8 @@ def train_with(opt: argparse.Namespace):
             f"{model.task} set with: {MAKE.format(task=model.task)}"
         )
     data = check_task_data(data, model.task)
+    if opt.cfg and opt.weights and Path(opt.weights).suffix == ".pt":
+        report_transfer(model, opt, data)
     from ultralytics.cfg import DEFAULT_CFG_DICT
 
     unknown = sorted(set(hyp) - set(DEFAULT_CFG_DICT))
@@ -194,7 +240,7 @@ def train_with(opt: argparse.Namespace):
         exist_ok=True,
         cos_lr=opt.cos_lr,
         patience=opt.patience,
-        freeze=(opt.freeze[0] if len(opt.freeze) == 1 else opt.freeze) if opt.freeze else None,
+        freeze=resolve_freeze(opt.freeze, model),
         save_period=opt.save_period,
         seed=opt.seed,
         **{k: v for k, v in hyp.items() if k in DEFAULT_CFG_DICT},
