@@ -116,3 +116,12 @@ def test_mismatched_data_is_one_error(tmp_path, datasets, capsys):
 def train_cli_without_data(tmp_path: Path, capsys) -> str:
     assert train_main(["--cfg", "yolov8n-seg-hornet.yaml", "--project", str(tmp_path / "r")]) == 2
     return error_line(capsys)
+
+
+def test_yolo_hornet_command_trains_a_pose_yaml(tmp_path, datasets):
+    from yolo_hornet.cli.yolo import main as yolo_main
+
+    args = ["train", "model=yolo26n-pose-hornet.yaml", f"data={datasets['pose']}", "epochs=1", "imgsz=64", "batch=2",
+            "workers=0", f"project={tmp_path}", "name=p", "plots=False"]  # fmt: skip
+    assert yolo_main(args) == 0
+    assert YOLO(str(tmp_path / "p" / "weights" / "last.pt")).task == "pose"
