@@ -172,8 +172,8 @@ def hook_fuse() -> None:
 
 
 def bundled_file(name: str) -> str | None:
-    """Path of what a bare ``name`` means in this package: a ready YAML, the bundled ``yolov8n-hornet.pt`` or
-    ``digitscenes.yaml``; None otherwise.
+    """Path of what a bare ``name`` means in this package: a ready YAML, bundled weights (``yolov8n-hornet.pt``,
+    ``yolov8n-seg-hornet.pt``) or ``digitscenes.yaml``; None otherwise.
 
     ``digitscenes.yaml`` is the bundled DigitScenes split (300 train / 100 val at 320 px, seed 0), written on first
     use into ultralytics' datasets folder, as ultralytics does for ``coco8.yaml``.
@@ -182,8 +182,8 @@ def bundled_file(name: str) -> str | None:
 
     if (CFG_DIR / name).is_file():
         return str(CFG_DIR / name)
-    if name == BUNDLED_WEIGHTS.name:
-        return str(BUNDLED_WEIGHTS)
+    if name.endswith(".pt") and (BUNDLED_WEIGHTS.parent / name).is_file():  # yolov8n-hornet.pt, yolov8n-seg-hornet.pt
+        return str(BUNDLED_WEIGHTS.parent / name)
     if name == "digitscenes.yaml":
         from ultralytics.utils import DATASETS_DIR
 
