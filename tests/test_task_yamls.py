@@ -92,8 +92,8 @@ def build_like_stock(name: str, scale: str) -> int:
 
 
 @pytest.mark.parametrize("name", NEW)
-def test_scales_n_and_s_build_by_name_like_stock(name):
-    assert build_like_stock(name, "n") < build_like_stock(name, "s")
+def test_scale_n_builds_by_name_like_stock(name):
+    assert build_like_stock(name, "n") > 0  # (s, m, l, x and their growth: the slow test below)
 
 
 @pytest.mark.slow
