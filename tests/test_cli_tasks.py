@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import TASK_YAMLS
 from ultralytics import YOLO
 
 import yolo_hornet  # noqa: F401
@@ -143,3 +144,22 @@ def test_bundled_segmentation_weights_show_masks(tmp_path, capsys):
     assert model.task == "segment" and len(model.names) == 10
     metrics = model.val(data=str(data), imgsz=320, batch=8, plots=False, project=str(tmp_path / "v"), verbose=False)
     assert metrics.seg.map50 > SEG_MAP50_FLOOR, metrics.seg.map50
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [*TASK_YAMLS, "yolo12-hornet.yaml", "yolo26-hornet.yaml"])
+def test_every_task_yaml_trains_one_epoch_and_predicts(tmp_path, datasets, name):
+    from yolo_hornet.ultralytics_glue import cli_offline_policy
+
+    cli_offline_policy()
+    family, _, rest = name.partition("-")
+    model = YOLO(f"{family}n-{rest}")
+    task, size = model.task, 32 if model.task == "classify" else 64
+    model.train(data=str(datasets[task]), epochs=1, imgsz=size, batch=2, workers=0, plots=False, val=False,
+                project=str(tmp_path), name="t", verbose=False)  # fmt: skip
+    images = datasets[task] / "val" if task == "classify" else datasets[task].parent / "images" / "val"
+    image = next(p for p in sorted(images.rglob("*.jpg")))
+    result = model.predict(str(image), imgsz=size, conf=0.0001, verbose=False)[0]
+    output = {"detect": result.boxes, "segment": result.masks, "pose": result.keypoints, "obb": result.obb,
+              "classify": result.probs}[task]  # fmt: skip
+    assert output is not None and len(output) > 0, (name, task)
