@@ -78,14 +78,16 @@ def check_task_data(data: str, task: str, splits: tuple[str, ...] = ("train", "v
     columns = label_columns(data, d, split) if split else set()
     if not columns or task == "detect":  # (detection also trains on polygon labels: ultralytics boxes them)
         return data
-    expected = {"obb": "9 numbers per line (class and 4 corners)"}
     if task == "segment" and columns == {5}:
         raise UserError(
             f"--data '{data}' holds boxes only (5 numbers per line); a segment model needs polygon labels "
             f"(class x1 y1 x2 y2 ...); make a segment set with: {MAKE.format(task='segment')}"
         )
     if task == "obb" and columns != {9}:
-        raise UserError(f"--data '{data}' labels have {sorted(columns)} numbers per line; OBB needs {expected['obb']}")
+        raise UserError(
+            f"--data '{data}' labels have {sorted(columns)} numbers per line; OBB needs 9 numbers per line (class "
+            f"and 4 corners); make an OBB set with: {MAKE.format(task='obb')}"
+        )
     if task == "pose":
         want = 5 + math.prod(d["kpt_shape"])
         if columns != {want}:
