@@ -65,12 +65,12 @@ def test_fused_equals_unfused(tmp_path, name):
 ONNX_CASES = [
     ("yolo26-hornet.yaml", False),  # NMS-free one-to-one head: export bakes top-k, (1, 300, 6)
     ("yolo26-seg-hornet.yaml", False),
-    ("yolo26-pose-hornet.yaml", False),
+    pytest.param("yolo26-pose-hornet.yaml", False, marks=pytest.mark.slow),
     ("yolo26-obb-hornet.yaml", False),
     ("yolo26-cls-hornet.yaml", None),
-    ("yolov8-seg-hornet.yaml", None),
+    pytest.param("yolov8-seg-hornet.yaml", None, marks=pytest.mark.slow),
     ("yolo11-pose-hornet.yaml", None),
-    ("yolo11-obb-hornet.yaml", None),
+    pytest.param("yolo11-obb-hornet.yaml", None, marks=pytest.mark.slow),
 ]
 
 
