@@ -160,18 +160,24 @@ def load_data_yaml(data: str, splits: tuple[str, ...] = ("train", "val")) -> dic
     required = [s for s in splits if s in ("train", "val")]
     if not isinstance(d, dict) or any(s not in d for s in required):
         raise UserError(f"--data '{data}' needs {' and '.join(repr(s + ':') for s in required)} entries")
-    root = Path(d.get("path") or path.parent)
-    if not root.is_absolute():
-        root = (path.parent / root) if not root.exists() else root
     for split in (s for s in splits if d.get(s)):
-        for entry in d[split] if isinstance(d[split], list) else [d[split]]:
-            p = Path(entry) if Path(entry).is_absolute() else root / entry
+        for p in split_paths(data, d, split):
             if not p.exists():
                 raise UserError(f"--data '{data}': {split} images not found at {p}")
             files = [p] if p.is_file() else [f for f in p.rglob("*") if f.suffix[1:].lower() in IMG_FORMATS]
             if not files:
                 raise UserError(f"--data '{data}': the {split} folder {p} holds no images (empty dataset)")
     return d
+
+
+def split_paths(data: str, d: dict, split: str) -> list[Path]:
+    """The image folders/files of ``split`` in the dataset YAML ``data`` (already read as ``d``), resolved against
+    its ``path:`` (relative to the YAML) as ultralytics does."""
+    root = Path(d.get("path") or Path(data).parent)
+    if not root.is_absolute():
+        root = (Path(data).parent / root) if not root.exists() else root
+    entries = d[split] if isinstance(d[split], list) else [d[split]]
+    return [Path(e) if Path(e).is_absolute() else root / e for e in entries]
 
 
 def check_device(device: str) -> str:

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from .errors import UserError
-from .resolve import load_data_yaml
+from .resolve import load_data_yaml, split_paths
 
 TASKS = ("detect", "segment", "pose", "obb", "classify")
 MAKE = "python -m yolo_hornet.data.digitscenes --task {task} --out datasets/digitscenes-{task}"
@@ -23,12 +23,8 @@ def label_columns(data: str, d: dict, split: str = "train") -> set[int]:
     ``/images/`` replaced by ``/labels/`` and a ``.txt`` suffix)."""
     from ultralytics.data.utils import IMG_FORMATS, img2label_paths
 
-    root = Path(d.get("path") or Path(data).parent)
-    if not root.is_absolute():
-        root = (Path(data).parent / root) if not root.exists() else root
     images: list[str] = []
-    for entry in d[split] if isinstance(d[split], list) else [d[split]]:
-        p = Path(entry) if Path(entry).is_absolute() else root / entry
+    for p in split_paths(data, d, split):
         if p.is_dir():
             images += sorted(str(f) for f in p.rglob("*") if f.suffix[1:].lower() in IMG_FORMATS)[:SAMPLE]
     columns: set[int] = set()
