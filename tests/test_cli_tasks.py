@@ -164,3 +164,17 @@ def test_every_task_yaml_trains_one_epoch_and_predicts(tmp_path, datasets, name)
     output = {"detect": result.boxes, "segment": result.masks, "pose": result.keypoints, "obb": result.obb,
               "classify": result.probs}[task]  # fmt: skip
     assert output is not None and len(output) > 0, (name, task)
+
+
+def test_dataset_yaml_elsewhere_with_path_key(tmp_path, datasets):
+    """``path:`` points the splits (and the label check) at the dataset from a YAML kept in another folder."""
+    from yolo_hornet.cli.errors import UserError
+    from yolo_hornet.cli.tasks import check_task_data
+
+    d = yaml.safe_load(datasets["detect"].read_text())
+    moved = tmp_path / "elsewhere" / "data.yaml"
+    moved.parent.mkdir()
+    moved.write_text(yaml.safe_dump({**d, "path": str(datasets["detect"].parent)}))
+    assert check_task_data(str(moved), "detect") == str(moved)
+    with pytest.raises(UserError, match="holds boxes only"):  # the labels were found through path:
+        check_task_data(str(moved), "segment")
