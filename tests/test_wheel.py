@@ -24,7 +24,7 @@ SKIP = shutil.ignore_patterns(".venv", ".git", "runs", "datasets", "build", "dis
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("wheel")
+    root = tmp_path_factory.mktemp("venv3m")  # a folder name with a digit + scale letter (venv3m0)
     src = shutil.copytree(REPO, root / "src", ignore=SKIP, symlinks=True)
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(root / "dist")]
     subprocess.run([*build, str(src)], check=True, capture_output=True, cwd=root)

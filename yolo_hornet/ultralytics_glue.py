@@ -31,6 +31,7 @@ import contextlib
 import functools
 import inspect
 import os
+import re
 import shutil
 import textwrap
 import warnings
@@ -236,6 +237,50 @@ def hook_names() -> None:
         return attempt_download_asset
 
     wrap_once(downloads, "attempt_download_asset", make_fetch)  # YOLO("x.pt"): torch_safe_load imports it per call
+
+
+SCALE_IN_NAME = re.compile(r"(\d+)([nslmx])(.+)?$")  # ultralytics' scale pattern (yolov8s.yaml -> yolov8.yaml)
+
+
+def unscaled_file(path: str | Path) -> Path | None:
+    """The file a scaled YAML path means, found by stripping the scale letter from the file *name* only.
+
+    ``run2s/yolov8s-mine.yaml`` -> ``run2s/yolov8-mine.yaml`` (when that file exists). None when ``path`` is a bare
+    name, exists itself, carries no scale letter or the unscaled file does not exist.
+    """
+    path = Path(path)
+    if path.name == str(path) or path.is_file():
+        return None
+    unscaled = path.with_name(SCALE_IN_NAME.sub(r"\1\3", path.name))
+    return unscaled if unscaled != path and unscaled.is_file() else None
+
+
+def hook_yaml_paths() -> None:
+    """Scaled YAML paths in any folder: ``YOLO("<folder>/yolov8s-hornet.yaml")`` for a folder such as ``run2s``.
+
+    ultralytics strips the scale letter with a pattern applied to the whole path string, so a folder name with a
+    digit followed by n/s/m/l/x (``run2s``, ``tmp.Xy1xl``) loses a letter instead of the file name. The wrapper
+    loads the unscaled file of the same folder and sets ``scale``/``yaml_file`` from the name, as ultralytics does.
+    """
+    from ultralytics import nn as unn
+    from ultralytics.engine import model as engine_model
+
+    def make(original):
+        def yaml_model_load(path):
+            unscaled = unscaled_file(path)
+            if unscaled is None:
+                return original(path)
+            d = original(unscaled)
+            d["scale"] = tasks.guess_model_scale(Path(path))
+            d["yaml_file"] = str(path)
+            return d
+
+        return yaml_model_load
+
+    wrapped = wrap_once(tasks, "yaml_model_load", make)
+    for module in (unn, engine_model):  # modules that imported the name itself
+        if getattr(module, "yaml_model_load", None) is not wrapped:
+            module.yaml_model_load = wrapped
 
 
 def materialize_model(trainer) -> None:
@@ -478,6 +523,7 @@ def register() -> None:
         setattr(tasks, name, cls)
     hook_fuse()
     hook_names()
+    hook_yaml_paths()
     hook_ddp()
     hook_optimizer()
     allow_our_classes()
