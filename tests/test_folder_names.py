@@ -12,9 +12,10 @@ import subprocess
 import sys
 
 import pytest
-import yolo_hornet  # noqa: F401  (registers)
 from conftest import REPO, YAML_DIR, guarded_env
 from ultralytics import YOLO
+
+import yolo_hornet  # noqa: F401  (registers)
 
 FOLDERS = ["run2s", "with space 3m", "dönër1x"]
 
