@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import pathlib
 import hashlib
 import os
 import random
@@ -22,8 +23,9 @@ import pytest
 import torch
 from conftest import REPO, cli, guarded_env
 
-from yolo_hornet.cli import safe_trainer
-from yolo_hornet.cli.safe_trainer import SafeTrainer, atomic_write_bytes, trim_results_csv
+from yolo_hornet import atomic
+from yolo_hornet.atomic import atomic_write_bytes
+from yolo_hornet.cli.safe_trainer import SafeTrainer, trim_results_csv
 from yolo_hornet.cli.train import main as train_main
 from yolo_hornet.data.digitscenes import write_dataset
 
@@ -92,16 +94,16 @@ def test_oom_after_epoch_keeps_run_and_resumes(tmp_path, data, capsys, monkeypat
 def test_disk_full_while_saving_keeps_previous_last(tmp_path, data, capsys, monkeypatch):
     project = tmp_path / "runs"
     writes = {"n": 0}
-    write_all = safe_trainer.write_all
+    write_bytes = pathlib.Path.write_bytes  # how this ultralytics writes checkpoints (the staging does not rely on it)
 
-    def full_disk(f, blob):
+    def full_disk(path, blob):
         writes["n"] += 1
         if writes["n"] >= 3:  # epoch 1 wrote last.pt and best.pt; the next write fills the disk half way
-            f.write(blob[: len(blob) // 2])
-            raise OSError(errno.ENOSPC, "No space left on device", str(f.name))
-        return write_all(f, blob)
+            write_bytes(path, bytes(blob)[: len(blob) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return write_bytes(path, blob)
 
-    monkeypatch.setattr(safe_trainer, "write_all", full_disk)
+    monkeypatch.setattr(pathlib.Path, "write_bytes", full_disk)
     rc = train_main(base_args(data, project, 3))
     _, line = last_error(capsys)
     weights = project / "exp" / "weights"
@@ -175,7 +177,7 @@ def test_atomic_write_survives_a_kill_mid_write(tmp_path, monkeypatch):
         f.write(blob[:3])
         raise KeyboardInterrupt  # stands for the process dying half way
 
-    monkeypatch.setattr(safe_trainer, "write_all", killed)
+    monkeypatch.setattr(atomic, "write_all", killed)
     with pytest.raises(KeyboardInterrupt):
         atomic_write_bytes(target, b"new checkpoint that never completes")
     assert target.read_bytes() == b"old checkpoint"

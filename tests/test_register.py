@@ -64,5 +64,7 @@ def test_version_outside_range_warns():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert reg.check_ultralytics_version("8.3.99") is False
+        assert reg.check_ultralytics_version("8.3.253") is True
         assert reg.check_ultralytics_version("8.4.190") is True
-    assert len(caught) == 1 and "ultralytics>=8.4.0,<8.5.0" in str(caught[0].message)
+        assert reg.check_ultralytics_version("8.4.191") is False
+    assert len(caught) == 2 and all("ultralytics 8.3.253 to 8.4.190" in str(c.message) for c in caught)

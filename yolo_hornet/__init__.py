@@ -8,9 +8,9 @@ from .global_local_filter import GlobalLocalFilter
 from .gnconv import gnConv
 from .horblock import HorBlock
 from .horfpn import HorFPN
-from .hornet import PRESETS, HorNet, HorNetBackbone, hornet
+from .hornet import PRESETS, HorNet, HorNetBackbone
 from .layer_norm import LayerNorm2d
-from .official_weights import load_official_weights, official_state_dict
+from .official_weights import hornet, load_official_weights, official_state_dict
 from .ultralytics_glue import register
 
 __version__ = "0.1.0"

@@ -154,25 +154,6 @@ for _size, _width in _WIDTHS.items():
         PRESETS[f"{_size}_{_kind}"] = dict(base_dim=_width, gf_stages=(2, 3), gf_sizes=_sizes)
 
 
-def hornet(name: str, pretrained: bool = False, **overrides) -> HorNet:
-    """Build a paper preset: ``tiny|small|base|large`` + ``_7x7|_gf|_gf_384`` (depths [2, 3, 18, 2], orders 2-5).
-
-    Args:
-        name (str): Preset name, with or without a ``hornet_`` prefix (e.g. ``"tiny_gf"``).
-        pretrained (bool): Load the ImageNet-1k weights (T/S/B, 7x7 and GF), downloaded into the cache on first use
-            and verified (:mod:`yolo_hornet.pretrained`).
-        **overrides: Any :class:`HorNet` keyword, e.g. ``drop_path_rate=0.2``.
-    """
-    key = preset_key(name)
-    model = HorNet(**{**PRESETS[key], **overrides})
-    if pretrained:
-        from .official_weights import load_official_weights
-        from .pretrained import pretrained_file
-
-        load_official_weights(model, pretrained_file(key))
-    return model
-
-
 def preset_key(name: str) -> str:
     """``hornet_tiny_gf`` / ``tiny_gf`` -> ``tiny_gf``; ValueError naming the presets for anything else."""
     key = str(name).removeprefix("hornet_")

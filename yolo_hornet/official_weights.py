@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from .hornet import HorNet
+from .hornet import PRESETS, HorNet, preset_key
 from .pretrained import preset_of, pretrained_file
 
 HEAD_PREFIXES = ("norm.", "head.")
@@ -148,3 +148,19 @@ def official_state_dict(model: nn.Module, num_classes: int = 0) -> dict[str, dic
             }
         )
     return {"model": sd}
+
+
+def hornet(name: str, pretrained: bool = False, **overrides) -> HorNet:
+    """Build a paper preset: ``tiny|small|base|large`` + ``_7x7|_gf|_gf_384`` (depths [2, 3, 18, 2], orders 2-5).
+
+    Args:
+        name (str): Preset name, with or without a ``hornet_`` prefix (e.g. ``"tiny_gf"``).
+        pretrained (bool): Load the ImageNet-1k weights (T/S/B, 7x7 and GF), downloaded into the cache on first use
+            and verified (:mod:`yolo_hornet.pretrained`).
+        **overrides: Any :class:`HorNet` keyword, e.g. ``drop_path_rate=0.2``.
+    """
+    key = preset_key(name)
+    model = HorNet(**{**PRESETS[key], **overrides})
+    if pretrained:
+        load_official_weights(model, pretrained_file(key))
+    return model

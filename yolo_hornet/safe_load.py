@@ -1,11 +1,13 @@
 """Restricted checkpoint loading: no user file is ever fully unpickled unless the user says it is trusted.
 
 :func:`safe_load` is what the command-line tools use for every ``.pt``/``.pth`` a user names: ``torch.load`` with
-``weights_only=True`` against ultralytics' own allow-list plus our layer classes
-(:func:`yolo_hornet.ultralytics_glue.allow_our_classes`, which ``import yolo_hornet`` runs, so that our checkpoints
-also load under ``ULTRALYTICS_SAFE_LOAD=1``). A file that needs any other global is refused with
-:class:`UnsafeCheckpointError` naming it; the file's code never runs. ``ultralytics_glue.restricted_loading`` makes
-ultralytics' own loads (``YOLO(path)``, resume) take the same restricted path inside a block.
+``weights_only=True`` against ultralytics' own allow-list where this ultralytics has one (8.4.130+), else
+:func:`allow_list` (model classes of torch, torchvision, ultralytics and ours, plus the plain data types ultralytics
+checkpoints hold), and our layer classes (:func:`yolo_hornet.ultralytics_glue.allow_our_classes`, which
+``import yolo_hornet`` runs, so that our checkpoints also load under ``ULTRALYTICS_SAFE_LOAD=1``). A file that
+needs any other global is refused with :class:`UnsafeCheckpointError` naming it; the file's code never runs.
+``ultralytics_glue.restricted_loading`` makes ultralytics' own loads (``YOLO(path)``, resume) take the same
+restricted path inside a block, where ultralytics has that switch.
 """
 
 from __future__ import annotations
@@ -49,20 +51,61 @@ def safe_load(path: str | Path, trust: bool = False) -> Any:
         UnsafeCheckpointError: The file needs a global outside the allow-list (``.name`` says which).
         DamagedCheckpointError: The file is empty, truncated or not a checkpoint.
     """
-    from ultralytics.nn.tasks import _SafeLoad
+    from yolo_hornet.ultralytics_glue import has_ultralytics_safe_load
 
     path = Path(path)
     try:
         if trust:
             return torch.load(path, map_location="cpu", weights_only=False)
-        with _SafeLoad.loading(path):  # our classes joined its allow-list when yolo_hornet was imported (register())
-            return torch.load(path, map_location="cpu", weights_only=True)
+        if has_ultralytics_safe_load():
+            from ultralytics.nn.tasks import _SafeLoad
+
+            with _SafeLoad.loading(path):  # our classes are on torch's allow-list since import (register())
+                return torch.load(path, map_location="cpu", weights_only=True)
+        torch.serialization.add_safe_globals(allow_list(path))
+        return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         if not trust and "weights_only" in str(e) and refused_global(e) != "?":
             raise UnsafeCheckpointError(refused_global(e)) from e
         raise DamagedCheckpointError(first_sentence(e)) from e
     except (RuntimeError, EOFError, ValueError, OSError, AttributeError, ModuleNotFoundError) as e:
         raise DamagedCheckpointError(first_sentence(e)) from e
+
+
+MODEL_PACKAGES = ("torch", "torchvision", "ultralytics", "yolo_hornet")
+
+
+def allow_list(path: str | Path) -> list:
+    """What a restricted load of ``path`` may rebuild, for an ultralytics without its own restricted loader: of the
+    globals the checkpoint names, the ``nn.Module`` classes of torch, torchvision, ultralytics and this package, plus
+    the plain data types ultralytics checkpoints hold (its argument namespace, numpy scalars, paths)."""
+    import importlib
+    import pathlib
+
+    import numpy as np
+    import torch.nn as nn
+    from ultralytics.utils import IterableSimpleNamespace
+
+    try:
+        needed = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    except (ValueError, RuntimeError, OSError):  # not a zip checkpoint: torch.load reports the format error
+        return []
+    allowed: list = [IterableSimpleNamespace, np.dtype, type(np.dtype(np.float64))]
+    scalar = np.float64(0).__reduce__()[0]
+    allowed += [(scalar, "numpy.core.multiarray.scalar"), (scalar, "numpy._core.multiarray.scalar")]
+    paths = ("PosixPath", "WindowsPath")
+    allowed += [(pathlib.PosixPath, f"{m}.{c}") for m in ("pathlib", "pathlib._local") for c in paths]
+    for name in needed:
+        module, _, attr = name.rpartition(".")
+        if module.split(".")[0] not in MODEL_PACKAGES:
+            continue
+        try:
+            obj = getattr(importlib.import_module(module), attr, None)
+        except ImportError:
+            continue
+        if isinstance(obj, type) and issubclass(obj, nn.Module):
+            allowed.append(obj)
+    return allowed
 
 
 def first_sentence(e: Exception) -> str:

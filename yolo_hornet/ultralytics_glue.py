@@ -1,33 +1,22 @@
-"""Every place yolo_hornet touches the installed, unmodified ultralytics, in one file.
+"""Every place yolo_hornet touches the installed, unmodified ultralytics, declared in one table: :data:`PATCHES`.
 
-No file of ultralytics is changed. Functions are replaced only through :func:`wrap_once`, which marks its wrapper so
-that nothing is wrapped twice (a second ``register()`` does nothing).
+Each row names its target, how public it is, the assumption it relies on, its scope (``import``: applied by
+``import yolo_hornet``; ``commands``: only in our command-line tools) and a check of that assumption. A row whose
+check fails is not applied: one warning names the feature that is off and why (``yolo-hornet doctor`` lists every
+row), so an ultralytics release that changes an internal turns one feature off visibly instead of failing at import
+or degrading without a word. Functions are replaced only through :func:`wrap_once`, which marks its wrapper so that
+nothing is wrapped twice (a second ``register()`` does nothing). No file of ultralytics is changed.
 
-On ``import yolo_hornet`` (:func:`register`), and nothing else:
-
-1. our classes go into the namespace of ``ultralytics.nn.tasks`` under their YAML names, and ``parse_model`` is
-   replaced by an in-memory copy of the installed one whose ``base_modules`` set also holds our modules (c1 inferred,
-   c2 = ``make_divisible(min(c2, max_channels) * width, 8)``) and whose ``repeat_modules`` set holds
-   ``C3HB``/``C2fHB``, wrapped so that a ``HorNet`` row's depths are depth-scaled and the ``Index`` rows after it get
-   the scaled stage widths;
-2. ``BaseModel.fuse`` (predict, val, export) also folds our layers (:mod:`yolo_hornet.fuse`);
-3. ``check_file`` / ``attempt_download_asset`` find our ready YAMLs, ``yolov8n-hornet.pt`` and ``digitscenes.yaml``
-   by bare name from any folder (a file of that name in the working folder wins);
-4. ``generate_ddp_file`` makes DDP workers see our modules;
-5. our classes join the allow-list of ultralytics' restricted loader (``ULTRALYTICS_SAFE_LOAD``);
-6. ``BaseTrainer.build_optimizer`` follows the official HorNet recipe for our modules: their 1-D parameters (layer
-   scales ``gamma1``/``gamma2``, norms) and biases get no weight decay (ultralytics would decay the layer scales);
-   ``_load_checkpoint_state`` undoes that grouping when resuming a run whose optimizer was saved without it.
-
-Only in our command-line tools: :func:`cli_offline_policy` (no online probe, no settings sync, no auto-install, a
-local font, no AMP-check download, no OpenVINO analytics) and :func:`restricted_loading` (every checkpoint loaded
-with ``weights_only``).
+Public extension points need no row of their own beyond a check: ``trainer=`` subclasses built from
+``Model.task_map`` (:mod:`yolo_hornet.cli.safe_trainer`) and callbacks. Supported ultralytics: :data:`SUPPORTED`
+(the range the compatibility matrix in ``tests/compat`` runs); outside it, one warning names the tested range.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import functools
 import inspect
 import os
@@ -44,13 +33,14 @@ from packaging.version import Version
 from ultralytics.nn import tasks
 from ultralytics.utils.ops import make_divisible
 
+from .bundled import bundled_file
 from .csp_blocks import C3HB, C2fHB
 from .gnconv import gnConv
 from .horblock import HorBlock
 from .horfpn import HorFPN
 from .hornet import PRESETS, HorNetBackbone, HorNetPreset, preset_key
 
-TESTED_ULTRALYTICS = ("8.4.0", "8.5.0")  # [min, max)
+SUPPORTED = ("8.3.253", "8.4.190")  # [oldest, newest] ultralytics the compatibility matrix runs (pyproject: the same)
 YAML_MODULES = {
     "gnConv": gnConv,
     "HorBlock": HorBlock,
@@ -67,14 +57,15 @@ _MARK = "_yolo_hornet"
 
 
 def check_ultralytics_version(version: str | None = None) -> bool:
-    """Warn with a clear message when the installed ultralytics is outside the tested range; return True if inside."""
+    """Warn once, naming the tested range, when the installed ultralytics is outside :data:`SUPPORTED`; return True
+    if inside. Outside the range every patch row still runs its own check (features turn off one by one, visibly)."""
     version = version or ultralytics.__version__
-    lo, hi = TESTED_ULTRALYTICS
-    if Version(lo) <= Version(version) < Version(hi):
+    lo, hi = SUPPORTED
+    if Version(lo) <= Version(version) <= Version(hi):
         return True
     warnings.warn(
-        f"yolo_hornet is tested with ultralytics>={lo},<{hi} but {version} is installed; if models fail to build, "
-        f"run: pip install 'ultralytics>={lo},<{hi}'",
+        f"yolo_hornet is tested with ultralytics {lo} to {hi} but {version} is installed; `yolo-hornet doctor` "
+        f"says which features work here, or run: pip install 'ultralytics>={lo},<={hi}'",
         RuntimeWarning,
         stacklevel=3,
     )
@@ -94,10 +85,7 @@ def _extend_sets(source: str) -> ast.Module:
                 value.args[0].elts.extend(ast.Name(id=n, ctx=ast.Load()) for n in extra[name])
                 found.add(name)
     if found != set(extra):
-        raise RuntimeError(
-            f"yolo_hornet cannot register its modules with ultralytics {ultralytics.__version__}: parse_model has no "
-            f"{sorted(set(extra) - found)} set; install ultralytics>={TESTED_ULTRALYTICS[0]},<{TESTED_ULTRALYTICS[1]}"
-        )
+        raise RuntimeError(f"parse_model has no {' or '.join(sorted(set(extra) - found))} set")
     return ast.fix_missing_locations(tree)
 
 
@@ -156,6 +144,19 @@ def wrap_once(owner: object, name: str, make_wrapper: Callable[[Callable], Calla
     return wrapper
 
 
+def wrap_everywhere(owner: object, name: str, make_wrapper: Callable[[Callable], Callable]) -> Callable:
+    """:func:`wrap_once` on ``owner.name``, then the same wrapper for every loaded ultralytics module that imported the
+    original by name (``from ultralytics.utils.checks import check_file``), so no caller keeps the unwrapped one."""
+    import sys
+
+    original = getattr(owner, name)
+    wrapped = wrap_once(owner, name, make_wrapper)
+    for module_name, module in list(sys.modules.items()):
+        if module_name.split(".")[0] == "ultralytics" and getattr(module, name, None) is original:
+            setattr(module, name, wrapped)
+    return wrapped
+
+
 def hook_fuse() -> None:
     """Make ultralytics' ``BaseModel.fuse()`` (used by predict, val and export) also fold our layers."""
 
@@ -172,40 +173,15 @@ def hook_fuse() -> None:
     wrap_once(tasks.BaseModel, "fuse", make)
 
 
-def bundled_file(name: str) -> str | None:
-    """Path of what a bare ``name`` means in this package: a ready YAML, bundled weights (``yolov8n-hornet.pt``,
-    ``yolov8n-seg-hornet.pt``) or ``digitscenes.yaml``; None otherwise.
-
-    ``digitscenes.yaml`` is the bundled DigitScenes split (300 train / 100 val at 320 px, seed 0), written on first
-    use into ultralytics' datasets folder, as ultralytics does for ``coco8.yaml``.
-    """
-    from .cli.resolve import BUNDLED_WEIGHTS, CFG_DIR
-
-    if (CFG_DIR / name).is_file():
-        return str(CFG_DIR / name)
-    if name.endswith(".pt") and (BUNDLED_WEIGHTS.parent / name).is_file():  # yolov8n-hornet.pt, yolov8n-seg-hornet.pt
-        return str(BUNDLED_WEIGHTS.parent / name)
-    if name == "digitscenes.yaml":
-        from ultralytics.utils import DATASETS_DIR
-
-        from .data.digitscenes import write_dataset_safely
-
-        folder = Path(DATASETS_DIR) / "digitscenes"
-        if not (folder / "data.yaml").is_file():
-            write_dataset_safely(folder, overwrite=folder.is_dir(), train=300, val=100, imgsz=320, seed=0)
-        return str(folder / "data.yaml")
-    return None
-
-
 def hook_names() -> None:
     """Let ``YOLO("yolov8s-hornet.yaml")`` and ``data="digitscenes.yaml"`` work from any folder.
 
     ultralytics' ``check_file`` looks for a bare name in the working directory and in its own ``cfg`` folder; the
     wrapper asks :func:`bundled_file` only when that name is not a file here, so a user's file of the same name wins.
     """
-    from ultralytics.data import utils as data_utils
-    from ultralytics.engine import trainer as engine_trainer
-    from ultralytics.utils import checks, downloads
+    import ultralytics.data.utils  # noqa: F401  (modules that import check_file by name, loaded before rebinding)
+    import ultralytics.engine.trainer  # noqa: F401
+    from ultralytics.utils import checks
 
     def make(original):
         def check_file(file, *args, **kwargs):
@@ -218,10 +194,12 @@ def hook_names() -> None:
 
         return check_file
 
-    wrapped = wrap_once(checks, "check_file", make)  # check_yaml calls this module global
-    for module in (tasks, data_utils, engine_trainer):  # modules that imported the name itself
-        if getattr(module, "check_file", None) is not wrapped:
-            module.check_file = wrapped
+    wrap_everywhere(checks, "check_file", make)  # check_yaml calls the module global; others imported the name
+
+
+def hook_bundled_weights() -> None:
+    """``YOLO("yolov8n-hornet.pt")`` from any folder: the bundled weights by bare name."""
+    from ultralytics.utils import downloads
 
     def make_fetch(original):
         def attempt_download_asset(file, *args, **kwargs):
@@ -262,8 +240,7 @@ def hook_yaml_paths() -> None:
     digit followed by n/s/m/l/x (``run2s``, ``tmp.Xy1xl``) loses a letter instead of the file name. The wrapper
     loads the unscaled file of the same folder and sets ``scale``/``yaml_file`` from the name, as ultralytics does.
     """
-    from ultralytics import nn as unn
-    from ultralytics.engine import model as engine_model
+    import ultralytics.engine.model  # noqa: F401  (imports yaml_model_load by name)
 
     def make(original):
         def yaml_model_load(path):
@@ -277,10 +254,7 @@ def hook_yaml_paths() -> None:
 
         return yaml_model_load
 
-    wrapped = wrap_once(tasks, "yaml_model_load", make)
-    for module in (unn, engine_model):  # modules that imported the name itself
-        if getattr(module, "yaml_model_load", None) is not wrapped:
-            module.yaml_model_load = wrapped
+    wrap_everywhere(tasks, "yaml_model_load", make)
 
 
 def materialize_model(trainer) -> None:
@@ -297,14 +271,22 @@ _cli_policy = False  # set by cli_offline_policy(): our command runs in this pro
 
 
 def add_ddp_import(script: str) -> None:
-    """Insert ``import yolo_hornet`` into a generated DDP worker script, right after its ``sys.path`` line (and,
-    when one of our commands launched it, the same offline policy)."""
+    """Insert ``import yolo_hornet`` into a generated DDP worker script, right after its ``sys.path`` line (else its
+    ``__main__`` line) and, when one of our commands launched it, the same offline policy.
+
+    Raises:
+        RuntimeError: The script has neither line (ultralytics changed its worker template).
+    """
     path = Path(script)
     lines = path.read_text().splitlines(keepends=True)
-    at = next((i + 1 for i, line in enumerate(lines) if line.strip().startswith("sys.path =")), None)
-    if at is None:
-        at = next(i + 1 for i, line in enumerate(lines) if "__main__" in line)
-    lines.insert(at, DDP_IMPORT_LINE + (DDP_POLICY_LINE if _cli_policy else ""))
+    anchors = [i + 1 for i, line in enumerate(lines) if line.strip().startswith("sys.path =")]
+    anchors = anchors or [i + 1 for i, line in enumerate(lines) if "__main__" in line]
+    if not anchors:
+        raise RuntimeError(
+            f"yolo_hornet cannot add its import to ultralytics {ultralytics.__version__}'s DDP worker script {path} "
+            "(no 'sys.path =' or '__main__' line); train HorNet models on one GPU (device=0) with this version"
+        )
+    lines.insert(anchors[0], DDP_IMPORT_LINE + (DDP_POLICY_LINE if _cli_policy else ""))
     path.write_text("".join(lines))
 
 
@@ -323,7 +305,7 @@ def hook_ddp() -> None:
 
         return generate_ddp_file
 
-    wrap_once(dist, "generate_ddp_file", make)
+    wrap_everywhere(dist, "generate_ddp_file", make)
 
 
 def no_decay_params(model: torch.nn.Module) -> set[int]:
@@ -340,10 +322,26 @@ def no_decay_params(model: torch.nn.Module) -> set[int]:
     }
 
 
+def no_decay_group(groups: list[dict], lr: float) -> int | None:
+    """Index of the zero-decay, non-bias group of learning rate ``lr`` in an ultralytics optimizer: the one named
+    ``bn`` (8.4.x releases name their groups), else the last unnamed zero-decay group (older releases: the first
+    group holds the biases, whose warmup differs)."""
+    named = [j for j, g in enumerate(groups) if g.get("param_group") == "bn" and g.get("lr") == lr]
+    if named:
+        return named[0]
+    unnamed = [
+        j
+        for j, g in enumerate(groups)
+        if j > 0 and "param_group" not in g and g.get("weight_decay", 0) == 0 and g.get("lr") == lr
+    ]
+    return unnamed[-1] if unnamed else None
+
+
 def apply_hornet_recipe(optimizer: torch.optim.Optimizer, model: torch.nn.Module) -> int:
     """Move the :func:`no_decay_params` of ``model`` out of the decayed groups of an ultralytics optimizer into its
-    no-decay ``bn`` group of the same learning rate. Returns how many moved; the moves are remembered on the
-    optimizer (``_yolo_hornet_moved``) so that :func:`undo_hornet_recipe` can restore ultralytics' grouping."""
+    no-decay group of the same learning rate (:func:`no_decay_group`). Returns how many moved; the moves are
+    remembered on the optimizer (``_yolo_hornet_moved``) so that :func:`undo_hornet_recipe` can restore ultralytics'
+    grouping."""
     ids = no_decay_params(model)
     groups = optimizer.param_groups
     moved = []
@@ -351,10 +349,7 @@ def apply_hornet_recipe(optimizer: torch.optim.Optimizer, model: torch.nn.Module
         if group.get("weight_decay", 0) <= 0 or group.get("use_muon"):
             continue
         out = [p for p in group["params"] if id(p) in ids]
-        dest = next(
-            (j for j, g in enumerate(groups) if g.get("param_group") == "bn" and g.get("lr") == group.get("lr")),
-            None,
-        )
+        dest = no_decay_group(groups, group.get("lr"))
         if not out or dest is None:
             continue
         group["params"] = [p for p in group["params"] if id(p) not in ids]
@@ -374,18 +369,24 @@ def undo_hornet_recipe(optimizer: torch.optim.Optimizer) -> None:
 
 
 def hook_optimizer() -> None:
-    """ultralytics' optimizer with the official HorNet weight-decay recipe for our modules (see the module doc)."""
+    """ultralytics' optimizer with the official HorNet weight-decay recipe for our modules (see the module doc); a
+    model with our layers whose optimizer gives the recipe nothing to move gets a warning, never silence."""
     from ultralytics.engine.trainer import BaseTrainer
 
     def make_build(original):
         def build_optimizer(self, model, *args, **kwargs):
+            from ultralytics.utils import LOGGER
+
             optimizer = original(self, model, *args, **kwargs)
             moved = apply_hornet_recipe(optimizer, model)
             if moved:
-                from ultralytics.utils import LOGGER
-
                 LOGGER.info(
                     f"yolo_hornet: {moved} HorNet layer-scale/norm parameters without weight decay (official recipe)"
+                )
+            elif no_decay_params(model) and any(g.get("weight_decay", 0) > 0 for g in optimizer.param_groups):
+                LOGGER.warning(
+                    "yolo_hornet: the HorNet weight-decay recipe found no no-decay group in this optimizer "
+                    f"(ultralytics {ultralytics.__version__}); layer scales are decayed as ultralytics decides"
                 )
             return optimizer
 
@@ -403,8 +404,11 @@ def hook_optimizer() -> None:
         return _load_checkpoint_state
 
     wrap_once(BaseTrainer, "build_optimizer", make_build)
-    if hasattr(BaseTrainer, "_load_checkpoint_state"):  # (8.4.x releases before it resume without the undo)
+    if hasattr(BaseTrainer, "_load_checkpoint_state"):
         wrap_once(BaseTrainer, "_load_checkpoint_state", make_load)
+
+
+LAYER_MODULES = ("csp_blocks", "global_local_filter", "gnconv", "horblock", "horfpn", "hornet", "layer_norm")
 
 
 def our_classes() -> dict[str, type]:
@@ -426,17 +430,24 @@ def our_classes() -> dict[str, type]:
     return found
 
 
-LAYER_MODULES = ("csp_blocks", "global_local_filter", "gnconv", "horblock", "horfpn", "hornet", "layer_norm")
-
-
 def allow_our_classes() -> None:
-    """Put our classes on ultralytics' restricted-load allow-list (idempotent; no file is read)."""
-    from ultralytics.nn.tasks import _SafeLoad
+    """Our classes on torch's ``weights_only`` allow-list (``torch.serialization.add_safe_globals``, public torch
+    API), which ultralytics' restricted loader and :mod:`yolo_hornet.safe_load` both use (idempotent)."""
+    torch.serialization.add_safe_globals(list(our_classes().values()))
 
-    with _SafeLoad._lock:
-        if _SafeLoad._registry is None:
-            _SafeLoad._registry = _SafeLoad._build()
-        _SafeLoad._registry.update(our_classes())
+
+def has_ultralytics_safe_load() -> bool:
+    """True when this ultralytics has its own restricted loader with the ``SAFE_LOAD`` switches we turn on."""
+    import ultralytics.utils as uutils
+
+    loader = getattr(tasks, "_SafeLoad", None)
+    loading = getattr(loader, "loading", None)
+    return (
+        hasattr(tasks, "SAFE_LOAD")
+        and hasattr(uutils, "SAFE_LOAD")
+        and loading is not None
+        and "weight" in inspect.signature(loading).parameters
+    )
 
 
 @contextlib.contextmanager
@@ -444,8 +455,12 @@ def restricted_loading(enabled: bool = True) -> Iterator[None]:
     """Within the block, ultralytics loads every checkpoint with ``weights_only=True`` (its ``SAFE_LOAD`` switch).
 
     The command-line tools run inside this block unless the user passed ``--trust-weights``; the previous setting
-    comes back on exit.
+    comes back on exit. An ultralytics without its own restricted loader (row ``safe-load-switch``) loads as it
+    always does; our commands check every file the user names with :func:`yolo_hornet.safe_load.safe_load` first.
     """
+    if not has_ultralytics_safe_load():
+        yield
+        return
     import ultralytics.utils as uutils
 
     before = tasks.SAFE_LOAD, uutils.SAFE_LOAD
@@ -483,50 +498,92 @@ def offline_amp_check(original: Callable) -> Callable:
     return check_amp
 
 
-def cli_offline_policy() -> None:
-    """What our commands add on top of ``yolo_hornet_cli.offline_env``: plots use a local font instead of downloading
-    Arial, the AMP check does not download its model, and OpenVINO's converter sends no analytics unless the user
-    opted in (its default is to send them). Skipped when the user set ``YOLO_OFFLINE=0``."""
+def hook_offline_font() -> None:
+    """Plots use a local font instead of downloading Arial (``check_font`` in every module that has it)."""
     import importlib
-    import importlib.util
 
-    from yolo_hornet_cli import offline_env  # the one definition; entry points call it before ultralytics loads
-
-    global _cli_policy
-    offline_env()
-    if os.environ.get("YOLO_OFFLINE", "1").lower() in {"0", "false"}:
-        return
-    _cli_policy = True
     for name in ("ultralytics.utils.checks", "ultralytics.utils.plotting", "ultralytics.data.utils"):
         module = importlib.import_module(name)
         if hasattr(module, "check_font"):
             wrap_once(module, "check_font", lambda original: functools.partial(local_font))
-    for name in ("ultralytics.utils.checks", "ultralytics.engine.trainer"):
-        wrap_once(importlib.import_module(name), "check_amp", offline_amp_check)
-    if importlib.util.find_spec("openvino_telemetry"):  # OpenVINO export: no analytics without an explicit opt-in
-        from openvino_telemetry.utils.opt_in_checker import ConsentCheckResult, OptInChecker
-
-        def make(original):
-            def check(self, *args, **kwargs):
-                result = original(self, *args, **kwargs)
-                return result if result == ConsentCheckResult.ACCEPTED else ConsentCheckResult.DECLINED
-
-            return check
-
-        wrap_once(OptInChecker, "check", make)
 
 
-def register() -> None:
-    """Register our YAML modules with the installed ultralytics (idempotent)."""
-    check_ultralytics_version()
+def hook_offline_amp() -> None:
+    """The AMP check does not download its model (the trainer imported ``check_amp`` by name)."""
+    import ultralytics.engine.trainer  # noqa: F401
+    from ultralytics.utils import checks
+
+    wrap_everywhere(checks, "check_amp", offline_amp_check)
+
+
+def hook_openvino_consent() -> None:
+    """OpenVINO's converter sends no analytics unless the user opted in (its own default is to send them)."""
+    from openvino_telemetry.utils.opt_in_checker import ConsentCheckResult, OptInChecker
+
+    def make(original):
+        def check(self, *args, **kwargs):
+            result = original(self, *args, **kwargs)
+            return result if result == ConsentCheckResult.ACCEPTED else ConsentCheckResult.DECLINED
+
+        return check
+
+    wrap_once(OptInChecker, "check", make)
+
+
+OFFLINE_ENV = {"YOLO_OFFLINE": "1", "YOLO_AUTOINSTALL": "false"}  # as yolo_hornet_cli sets them before the import
+
+
+def cli_offline_policy() -> None:
+    """Our commands' offline policy on top of the switches ``yolo_hornet_cli`` sets before ultralytics loads: the
+    rows of scope ``commands`` (local font, no AMP-check download, no OpenVINO analytics). Skipped when the user set
+    ``YOLO_OFFLINE=0``."""
+    global _cli_policy
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    if os.environ.get("YOLO_OFFLINE", "1").lower() in {"0", "false"}:
+        return
+    _cli_policy = True
+    apply_patches("commands")
+
+
+@contextlib.contextmanager
+def atomic_final_strip() -> Iterator[None]:
+    """Within the block, ultralytics' end-of-training ``strip_optimizer`` writes to a temporary file in the same
+    folder and replaces the checkpoint atomically (row ``strip_optimizer``)."""
+    import ultralytics.engine.trainer as engine
+
+    from .atomic import atomic_strip_optimizer
+
+    if "strip_optimizer" in STATUS and STATUS["strip_optimizer"] != "ok":
+        yield
+        return
+    original = engine.strip_optimizer
+    engine.strip_optimizer = atomic_strip_optimizer(original)
+    try:
+        yield
+    finally:
+        engine.strip_optimizer = original
+
+
+@contextlib.contextmanager
+def command_line(args: list[str]) -> Iterator[None]:
+    """Within the block, ultralytics' ``entrypoint()`` sees ``args`` as the command line (it reads ``sys.argv``
+    through ``ultralytics.utils.ARGV``, the same list object; row ``argv``)."""
+    import sys
+
+    saved = sys.argv[:]
+    sys.argv[:] = args
+    try:
+        yield
+    finally:
+        sys.argv[:] = saved
+
+
+def names_and_parse_model() -> None:
+    """Our classes in ``ultralytics.nn.tasks``' namespace under their YAML names, and ``parse_model`` replaced by an
+    in-memory copy of the installed one whose ``base_modules``/``repeat_modules`` sets also hold our modules."""
     for name, cls in {**YAML_MODULES, **PLAIN_MODULES}.items():
         setattr(tasks, name, cls)
-    hook_fuse()
-    hook_names()
-    hook_yaml_paths()
-    hook_ddp()
-    hook_optimizer()
-    allow_our_classes()
 
     def make(original):
         namespace: dict = {}
@@ -539,6 +596,236 @@ def register() -> None:
 
         return parse_model
 
-    import ultralytics.nn as unn
+    wrap_everywhere(tasks, "parse_model", make)
 
-    unn.parse_model = wrap_once(tasks, "parse_model", make)
+
+# --- the patch table -------------------------------------------------------------------------------------------------
+
+
+def _missing(dotted: str, *params: str) -> str | None:
+    """None when ``dotted`` (``module:attr.attr``) exists and takes ``params``; else what is missing."""
+    import importlib
+
+    module_name, _, attrs = dotted.partition(":")
+    try:
+        obj = importlib.import_module(module_name)
+    except ImportError as e:
+        return f"{module_name} cannot be imported ({e})"
+    for attr in attrs.split(".") if attrs else []:
+        if not hasattr(obj, attr):
+            return f"{module_name}.{attrs} does not exist"
+        obj = getattr(obj, attr)
+    if params:
+        try:
+            have = inspect.signature(getattr(obj, "__wrapped__", obj)).parameters
+        except (TypeError, ValueError):
+            return f"{module_name}.{attrs} has no readable signature"
+        lacking = [p for p in params if p not in have]
+        if lacking:
+            return f"{module_name}.{attrs} takes no {', '.join(lacking)} argument"
+    return None
+
+
+def _check_parse_model() -> str | None:
+    original = getattr(tasks.parse_model, "__wrapped__", tasks.parse_model)
+    try:
+        source = inspect.getsource(original)
+    except (OSError, TypeError):
+        return "its Python source is not installed (needed to extend its module sets)"
+    if "globals()[m]" not in source:
+        return "it no longer looks module names up in ultralytics.nn.tasks' namespace"
+    try:
+        _extend_sets(source)
+    except RuntimeError as e:
+        return str(e)
+    return None
+
+
+def _check_optimizer() -> str | None:
+    """Build ultralytics' SGD optimizer for one HorBlock and see the recipe move its layer scales."""
+    import types
+
+    from ultralytics.engine.trainer import BaseTrainer
+    from ultralytics.utils import LOGGER
+
+    build = getattr(BaseTrainer.build_optimizer, "__wrapped__", BaseTrainer.build_optimizer)
+    model, level = HorBlock(8), LOGGER.level
+    LOGGER.setLevel("ERROR")
+    try:
+        optimizer = build(types.SimpleNamespace(), model, name="SGD", lr=0.01, momentum=0.9, decay=5e-4)
+    except Exception as e:  # noqa: BLE001  (any failure means the assumption broke)
+        return f"BaseTrainer.build_optimizer(model, name, lr, momentum, decay) failed: {type(e).__name__}: {e}"
+    finally:
+        LOGGER.setLevel(level)
+    if not apply_hornet_recipe(optimizer, model):
+        return "its optimizer has no zero-decay non-bias group of the same lr (param_group 'bn' or unnamed)"
+    return None
+
+
+def _check_safe_load_switch() -> str | None:
+    if has_ultralytics_safe_load():
+        return None
+    return "ultralytics' own restricted loader (_SafeLoad.loading(weight), SAFE_LOAD) needs ultralytics>=8.4.130"
+
+
+def _check_argv() -> str | None:
+    import sys
+
+    import ultralytics.utils as uutils
+
+    if getattr(uutils, "ARGV", sys.argv) is not sys.argv:
+        return "ultralytics.utils.ARGV is a copy of sys.argv, not the same list"
+    return _missing("ultralytics.cfg:entrypoint")
+
+
+def _check_openvino() -> str | None:
+    import importlib.util
+
+    if not importlib.util.find_spec("openvino_telemetry"):
+        return "openvino-telemetry is not installed (nothing to decline)"
+    return _missing("openvino_telemetry.utils.opt_in_checker:OptInChecker.check")
+
+
+@dataclasses.dataclass(frozen=True)
+class Patch:
+    """One touch point in ultralytics: where, how public, what it assumes, when it applies and how that is checked.
+
+    ``check()`` returns None when the assumption holds on the installed ultralytics, else why not; ``apply()`` runs
+    only then. ``feature`` is what a user loses when the check fails.
+    """
+
+    name: str
+    target: str
+    access: str  # public | semi-public (importable, undocumented) | private (underscore or generated text)
+    assumption: str
+    scope: str  # import | commands
+    feature: str
+    check: Callable[[], str | None]
+    apply: Callable[[], None] = lambda: None
+
+
+PATCHES: tuple[Patch, ...] = (
+    Patch(
+        "parse_model", "ultralytics.nn.tasks.parse_model (+ its namespace)", "semi-public",
+        "its .py source is installed, holds base_modules/repeat_modules sets and resolves names via globals()[m]",
+        "import", "HorNet module names in model YAMLs", _check_parse_model, names_and_parse_model,
+    ),
+    Patch(
+        "fuse", "ultralytics.nn.tasks.BaseModel.fuse", "public",
+        "predict, val and export fold a model by calling BaseModel.fuse()",
+        "import", "folding HorNet layers for inference", lambda: _missing("ultralytics.nn.tasks:BaseModel.fuse"),
+        hook_fuse,
+    ),
+    Patch(
+        "check_file", "ultralytics.utils.checks.check_file (+ modules importing it)", "semi-public",
+        "YAML and dataset names are found through check_file(file, ...)",
+        "import", "ready YAMLs and digitscenes.yaml by bare name from any folder",
+        lambda: _missing("ultralytics.utils.checks:check_file", "file"), hook_names,
+    ),
+    Patch(
+        "attempt_download_asset", "ultralytics.utils.downloads.attempt_download_asset", "semi-public",
+        "YOLO('x.pt') looks a weights name up through downloads.attempt_download_asset(file) at call time",
+        "import", "bundled weights by bare name (yolov8n-hornet.pt)",
+        lambda: _missing("ultralytics.utils.downloads:attempt_download_asset", "file"), lambda: None,
+    ),
+    Patch(
+        "yaml_model_load", "ultralytics.nn.tasks.yaml_model_load (+ modules importing it)", "semi-public",
+        "model YAML paths are read by yaml_model_load(path); the scale comes from guess_model_scale(path)",
+        "import", "scaled YAML names in folders named like run2s",
+        lambda: _missing("ultralytics.nn.tasks:yaml_model_load", "path") or _missing(
+            "ultralytics.nn.tasks:guess_model_scale"), hook_yaml_paths,
+    ),
+    Patch(
+        "generate_ddp_file", "ultralytics.utils.dist.generate_ddp_file", "semi-public",
+        "returns the path of a worker script with a 'sys.path =' or '__main__' line (checked per run: clear error)",
+        "import", "multi-GPU (DDP) training of HorNet models",
+        lambda: _missing("ultralytics.utils.dist:generate_ddp_file", "trainer"), hook_ddp,
+    ),
+    Patch(
+        "build_optimizer", "ultralytics.engine.trainer.BaseTrainer.build_optimizer", "semi-public",
+        "param groups carry weight_decay and lr; one zero-decay non-bias group per lr (param_group 'bn' or unnamed)",
+        "import", "the official HorNet weight-decay recipe", _check_optimizer, hook_optimizer,
+    ),
+    Patch(
+        "safe_globals", "torch.serialization.add_safe_globals", "public",
+        "torch's weights_only unpickler (and ultralytics' restricted loader) accepts classes registered there",
+        "import", "restricted loading of HorNet checkpoints",
+        lambda: _missing("torch.serialization:add_safe_globals"), allow_our_classes,
+    ),
+    Patch(
+        "safe_load_switch", "ultralytics.nn.tasks._SafeLoad, SAFE_LOAD", "private",
+        "ultralytics loads with weights_only inside _SafeLoad.loading(weight) when SAFE_LOAD is set (8.4.130+)",
+        "commands", "ultralytics' own loads (YOLO(path), resume) restricted in our commands",
+        _check_safe_load_switch,
+    ),
+    Patch(
+        "task_map", "ultralytics.engine.model.Model.task_map (+ trainer=)", "public",
+        "every task's trainer class is model.task_map[task]['trainer'], and Model.train takes trainer=",
+        "commands", "crash-safe checkpoints (SafeTrainer) for every task",
+        lambda: _missing("ultralytics.engine.model:Model.task_map") or _missing(
+            "ultralytics.engine.model:Model.train", "trainer"),
+    ),
+    Patch(
+        "save_model", "ultralytics.engine.trainer.BaseTrainer.save_model", "semi-public",
+        "save_model writes last.pt/best.pt/epochN.pt at trainer.last/best/wdir (checked after every save)",
+        "commands", "atomic checkpoint writes",
+        lambda: _missing("ultralytics.engine.trainer:BaseTrainer.save_model"),
+    ),
+    Patch(
+        "strip_optimizer", "ultralytics.engine.trainer.strip_optimizer", "semi-public",
+        "final_eval strips last.pt/best.pt through the module global strip_optimizer(f, s, updates)",
+        "commands", "atomic optimizer strip at the end of training",
+        lambda: _missing("ultralytics.engine.trainer:strip_optimizer", "f", "s", "updates"),
+    ),
+    Patch(
+        "check_font", "check_font in ultralytics.utils.checks/.plotting, ultralytics.data.utils", "semi-public",
+        "plots get their font through check_font(font)",
+        "commands", "plots without downloading Arial.ttf", lambda: _missing("ultralytics.utils.checks:check_font"),
+        hook_offline_font,
+    ),
+    Patch(
+        "check_amp", "ultralytics.utils.checks.check_amp (+ engine.trainer)", "semi-public",
+        "the trainer calls check_amp(model) on GPU, which downloads yolo26n.pt when missing",
+        "commands", "GPU training without the AMP-check download", lambda: _missing(
+            "ultralytics.utils.checks:check_amp", "model"), hook_offline_amp,
+    ),
+    Patch(
+        "openvino_consent", "openvino_telemetry OptInChecker.check", "semi-public",
+        "OpenVINO's converter asks OptInChecker.check() before it sends analytics",
+        "commands", "OpenVINO export without analytics", _check_openvino, hook_openvino_consent,
+    ),
+    Patch(
+        "argv", "sys.argv as ultralytics.utils.ARGV (ultralytics.cfg.entrypoint)", "private",
+        "entrypoint() reads the command line from ultralytics.utils.ARGV, the same list object as sys.argv",
+        "commands", "yolo-hornet's own arguments (trust_weights=)", _check_argv,
+    ),
+)  # fmt: skip
+STATUS: dict[str, str] = {}  # row name -> "ok" | "off: <why>" (rows checked so far)
+
+
+def apply_patches(scope: str) -> dict[str, str]:
+    """Check and apply every row of ``scope`` not yet done; warn once per row whose check fails. Returns STATUS."""
+    for row in PATCHES:
+        if row.scope != scope or row.name in STATUS:
+            continue
+        try:
+            reason = row.check()
+        except Exception as e:  # noqa: BLE001  (a check that cannot run is a failed check)
+            reason = f"its check failed: {type(e).__name__}: {e}"
+        if reason is None:
+            row.apply()
+            STATUS[row.name] = "ok"
+            continue
+        STATUS[row.name] = f"off: {reason}"
+        warnings.warn(
+            f"yolo_hornet: {row.feature} is off with ultralytics {ultralytics.__version__} ({row.name}: {reason})",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return STATUS
+
+
+def register() -> None:
+    """Register our YAML modules with the installed ultralytics (idempotent): every row of scope ``import``."""
+    check_ultralytics_version()
+    apply_patches("import")

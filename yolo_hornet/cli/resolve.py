@@ -11,15 +11,10 @@ from pathlib import Path
 import torch
 import yaml
 
-from .errors import UserError
+from yolo_hornet.bundled import bundled_file
+from yolo_hornet.paths import ASSETS, BUNDLED_WEIGHTS, CFG_DIR, CHECKOUT_DATA, DEMO_VIDEO, PACKAGE, REPO  # noqa: F401
 
-PACKAGE = Path(__file__).resolve().parents[1]
-CFG_DIR = PACKAGE / "cfg"
-ASSETS = PACKAGE / "assets"
-REPO = PACKAGE.parent  # the checkout, when running from one
-BUNDLED_WEIGHTS = ASSETS / "weights" / "yolov8n-hornet.pt"  # shipped in the wheel; also ``YOLO("yolov8n-hornet.pt")``
-DEMO_VIDEO = ASSETS / "demo" / "digits_demo.mp4"
-CHECKOUT_DATA = REPO / "data" / "digitscenes" / "data.yaml"
+from .errors import UserError
 
 
 def bundled_data() -> str:
@@ -27,8 +22,6 @@ def bundled_data() -> str:
     is generated into ultralytics' datasets folder on first use."""
     if CHECKOUT_DATA.is_file():
         return str(CHECKOUT_DATA)
-    from yolo_hornet.ultralytics_glue import bundled_file
-
     return bundled_file("digitscenes.yaml")
 
 
@@ -69,7 +62,6 @@ def load_checkpoint_file(path: str | Path, flag: str = "--weights", trust: bool 
     full unpickling of a file the user trusts.
     """
     from yolo_hornet.safe_load import DamagedCheckpointError, UnsafeCheckpointError, safe_load
-    from yolo_hornet.ultralytics_glue import bundled_file
 
     path = Path(path)
     if not path.is_file() and path.name == str(path) and path.suffix == ".pt":

@@ -1,10 +1,13 @@
-"""SafeTrainer: ultralytics' trainers with crash-safe checkpoints (what ``train.py`` trains with), one per task.
+"""SafeTrainer: ultralytics' trainer of any task with crash-safe checkpoints (what ``train.py`` trains with).
 
-What it changes, and nothing else:
+The trainer class comes from the model's ``task_map`` (ultralytics' public extension point), so every task the
+installed ultralytics has, now and later, gets a safe trainer; :func:`safe_trainer` builds it once per class. What
+the mixin changes, and nothing else:
 
-* every checkpoint write (``last.pt``, ``best.pt``, ``epochN.pt`` and the final optimizer strip) goes to a temporary
-  file in the same folder, is flushed to disk and then ``os.replace``-d over the target, so a kill at any moment
-  leaves the previous complete file, and a full disk leaves the previous ``last.pt`` intact;
+* every checkpoint ultralytics writes in ``save_model`` (``last.pt``, ``best.pt``, ``epochN.pt``), however it writes
+  them, goes into a staging folder next to the weights, is flushed to disk and then ``os.replace``-d over its target,
+  so a kill at any moment leaves the previous complete file, and a full disk leaves the previous ``last.pt`` intact;
+  the final optimizer strip is atomic too (patch row ``strip_optimizer``);
 * ``best.pt`` is written only in an epoch that ran validation (ultralytics would also write it when no validation
   ran yet, because then ``best_fitness == fitness == None``);
 * on resume, ``results.csv`` is cut back to the epochs the checkpoint holds (a kill between writing the epoch's row
@@ -14,53 +17,18 @@ What it changes, and nothing else:
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
+import functools
 import os
+import shutil
 from pathlib import Path
 
-from ultralytics.models.yolo.classify import ClassificationTrainer
-from ultralytics.models.yolo.detect import DetectionTrainer
-from ultralytics.models.yolo.obb import OBBTrainer
-from ultralytics.models.yolo.pose import PoseTrainer
-from ultralytics.models.yolo.segment import SegmentationTrainer
+from yolo_hornet.atomic import atomic_write_bytes
+from yolo_hornet.ultralytics_glue import atomic_final_strip
 
+from .errors import UserError
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> int:
-    """Write ``data`` to ``path`` atomically: temporary file, flush + fsync, ``os.replace``. Returns the size."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write_all(f, data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    return len(data)
-
-
-def write_all(f: io.BufferedWriter, data: bytes) -> None:
-    """Write every byte of ``data`` to the open file ``f`` (a separate step so tests can make the disk run full)."""
-    f.write(data)
-
-
-class AtomicPath(type(Path())):
-    """A path whose ``write_bytes`` is atomic; paths joined onto it (``wdir / 'epoch3.pt'``) are atomic too."""
-
-    def write_bytes(self, data: bytes) -> int:  # noqa: D102  (see atomic_write_bytes)
-        return atomic_write_bytes(self, bytes(data))
-
-
-class UnvalidatedBest(AtomicPath):
-    """``best.pt`` in an epoch without validation: ultralytics' write of it is skipped."""
-
-    def write_bytes(self, data: bytes) -> int:  # noqa: D102
-        return 0
+STAGING = ".saving"  # folder inside weights/ that exists only while save_model runs
 
 
 def trim_results_csv(csv_path: Path, last_epoch: int) -> int:
@@ -90,22 +58,11 @@ def trim_results_csv(csv_path: Path, last_epoch: int) -> int:
     return removed
 
 
-def atomic_strip_optimizer(strip):
-    """Wrap ultralytics' ``strip_optimizer`` so that it writes to a temporary file and replaces atomically."""
-
-    def stripped(f, s: str = "", updates=None):
-        target = Path(s or f)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.strip.tmp")
-        try:
-            result = strip(f, str(tmp), updates=updates)
-            if tmp.exists():
-                os.replace(tmp, target)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        return result
-
-    return stripped
+def publish(staged: Path, target: Path) -> None:
+    """Flush a staged checkpoint to disk and move it over ``target`` in one step."""
+    with open(staged, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(staged, target)
 
 
 class SafeCheckpoints:
@@ -113,14 +70,12 @@ class SafeCheckpoints:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.wdir = AtomicPath(self.wdir)
-        self.last, self.best = self.wdir / "last.pt", self.wdir / "best.pt"
         self.epoch_started = False
         self.validated_epoch = None
         self.add_callback("on_train_epoch_start", self._mark_started)
 
     @staticmethod
-    def _mark_started(trainer: SafeTrainer) -> None:
+    def _mark_started(trainer) -> None:
         trainer.epoch_started = True
 
     def validate(self):
@@ -130,14 +85,30 @@ class SafeCheckpoints:
         return result
 
     def save_model(self):
-        """Write the checkpoints atomically; skip ``best.pt`` when this epoch ran no validation."""
-        best = self.best
-        if self.validated_epoch != self.epoch:
-            self.best = UnvalidatedBest(best)
+        """ultralytics' ``save_model`` into a staging folder, then each file published atomically; ``best.pt`` only
+        in a validated epoch. If ultralytics wrote no ``last.pt`` where the trainer said (it changed how it saves),
+        it saves again in place with a warning instead of losing the checkpoint."""
+        wdir, last, best = Path(self.wdir), self.last, self.best
+        stage = wdir / STAGING
+        shutil.rmtree(stage, ignore_errors=True)  # a staging folder left by a killed save holds nothing complete
+        stage.mkdir(parents=True)
+        self.wdir, self.last, self.best = stage, stage / last.name, stage / best.name
         try:
-            return super().save_model()
+            result = super().save_model()
+            if self.validated_epoch != self.epoch:
+                (stage / best.name).unlink(missing_ok=True)
+            staged = sorted(stage.iterdir(), key=lambda p: p.name != last.name)  # last.pt first
+            for file in staged:
+                publish(file, wdir / file.name)
         finally:
-            self.best = best
+            self.wdir, self.last, self.best = wdir, last, best
+            shutil.rmtree(stage, ignore_errors=True)
+        if not staged:
+            from ultralytics.utils import LOGGER
+
+            LOGGER.warning("yolo_hornet: atomic checkpoint writes are off (ultralytics saved outside trainer.wdir)")
+            result = super().save_model()
+        return result
 
     def resume_training(self, ckpt):
         """Resume as ultralytics does, then cut ``results.csv`` back to the epochs the checkpoint holds."""
@@ -147,45 +118,31 @@ class SafeCheckpoints:
 
     def final_eval(self):
         """Final validation with ultralytics' optimizer strip made atomic."""
-        import ultralytics.engine.trainer as engine
-
-        original = engine.strip_optimizer
-        engine.strip_optimizer = atomic_strip_optimizer(original)
-        try:
+        with atomic_final_strip():
             return super().final_eval()
-        finally:
-            engine.strip_optimizer = original
 
 
-class SafeTrainer(SafeCheckpoints, DetectionTrainer):
-    """ultralytics' DetectionTrainer with safe checkpoints."""
+@functools.cache
+def safe_class(base: type) -> type:
+    """``base`` (an ultralytics trainer class) with :class:`SafeCheckpoints`, named ``Safe<Base>``."""
+    return type(f"Safe{base.__name__}", (SafeCheckpoints, base), {"__doc__": f"{base.__name__} with safe checkpoints."})
 
 
-class SafeSegmentationTrainer(SafeCheckpoints, SegmentationTrainer):
-    """ultralytics' SegmentationTrainer with safe checkpoints."""
+def safe_trainer(task: str, model=None) -> type:
+    """The safe trainer class for ``task``: the trainer of ``model.task_map`` (default: a plain ``ultralytics.YOLO``'s
+    map, which holds every task of the installed ultralytics). Raises :class:`UserError` for a task it cannot train."""
+    if model is None:
+        from ultralytics import YOLO
+
+        model = YOLO
+    task_map = model.task_map if not isinstance(model, type) else model.task_map.fget(model.__new__(model))
+    trainer = (task_map.get(task) or {}).get("trainer")
+    if trainer is None:
+        raise UserError(
+            f"ultralytics has no trainer for task '{task}' (its tasks: {', '.join(sorted(task_map))}); "
+            "pick a model of one of those tasks"
+        )
+    return safe_class(trainer)
 
 
-class SafePoseTrainer(SafeCheckpoints, PoseTrainer):
-    """ultralytics' PoseTrainer with safe checkpoints."""
-
-
-class SafeOBBTrainer(SafeCheckpoints, OBBTrainer):
-    """ultralytics' OBBTrainer with safe checkpoints."""
-
-
-class SafeClassificationTrainer(SafeCheckpoints, ClassificationTrainer):
-    """ultralytics' ClassificationTrainer with safe checkpoints."""
-
-
-SAFE_TRAINERS = {
-    "detect": SafeTrainer,
-    "segment": SafeSegmentationTrainer,
-    "pose": SafePoseTrainer,
-    "obb": SafeOBBTrainer,
-    "classify": SafeClassificationTrainer,
-}
-
-
-def safe_trainer(task: str) -> type:
-    """The safe trainer class for an ultralytics task (detect, segment, pose, obb, classify)."""
-    return SAFE_TRAINERS[task]
+SafeTrainer = safe_trainer("detect")  # the detection trainer, as before

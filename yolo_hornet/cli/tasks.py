@@ -13,7 +13,6 @@ from pathlib import Path
 from .errors import UserError
 from .resolve import load_data_yaml, split_paths
 
-TASKS = ("detect", "segment", "pose", "obb", "classify")
 MAKE = "python -m yolo_hornet.data.digitscenes --task {task} --out datasets/digitscenes-{task}"
 SAMPLE = 50  # label files read to tell the label format
 
@@ -104,8 +103,23 @@ def result_summary(result) -> tuple[int, str]:
     return n, f"{n:3d} detections"
 
 
+def make_data_hint(task: str) -> str:
+    """How to get a dataset for ``task``: the DigitScenes command for the tasks it makes, else ultralytics' format."""
+    from yolo_hornet.data.task_labels import TASKS
+
+    if task in TASKS:
+        return f"make a {task} set with: {MAKE.format(task=task)}"
+    return f"give --data with a {task} dataset in ultralytics' format (see docs.ultralytics.com/datasets/{task})"
+
+
 def metrics_line(metrics, task: str, split: str) -> str:
-    """One line of validation results for ``task`` (detect: P, R, mAP50, mAP50-95; plus mask/pose/top-k)."""
+    """One line of validation results for ``task`` (detect: P, R, mAP50, mAP50-95; plus mask/pose/top-k; any other
+    task: ultralytics' own metric names)."""
+    if not hasattr(metrics, "box") and task != "classify":
+        values = getattr(metrics, "results_dict", {}) or {}
+        return "  ".join(f"{k.split('/')[-1].removesuffix('(B)')} {float(v):.3f}" for k, v in values.items()) + (
+            f"  ({split} split)"
+        )
     if task == "classify":
         return f"top-1 {metrics.top1:.3f}  top-5 {metrics.top5:.3f}  ({split} split)"
     box = metrics.box

@@ -28,7 +28,7 @@ from .resolve import (
 )
 from .resume import check_resumable, find_resumable
 from .runs import check_name, reserve_run
-from .tasks import MAKE, check_task_data
+from .tasks import check_task_data, make_data_hint
 from .transfer import transfer_report
 
 
@@ -166,7 +166,7 @@ def resume(opt: argparse.Namespace, project: Path):
         target = find_resumable(project, opt.trust_weights)
     target = target.resolve()
     model = YOLO(str(target))
-    kwargs = dict(resume=str(target), save_dir=str(target.parent.parent), trainer=safe_trainer(model.task))
+    kwargs = dict(resume=str(target), save_dir=str(target.parent.parent), trainer=safe_trainer(model.task, model))
     return run_training(lambda: model.train(**kwargs), lambda: model.trainer, run=None)
 
 
@@ -212,8 +212,8 @@ def train_with(opt: argparse.Namespace):
     model = build_model(opt)
     if bundled and model.task != "detect":
         raise UserError(
-            f"a {model.task} model needs --data: the bundled DigitScenes split is for detection; make a "
-            f"{model.task} set with: {MAKE.format(task=model.task)}"
+            f"a {model.task} model needs --data: the bundled DigitScenes split is for detection; "
+            f"{make_data_hint(model.task)}"
         )
     data = check_task_data(data, model.task)
     if opt.cfg and opt.weights and Path(opt.weights).suffix == ".pt":
@@ -248,7 +248,7 @@ def train_with(opt: argparse.Namespace):
     from .safe_trainer import safe_trainer
 
     run = reserve_run(project, opt.name, opt.exist_ok)
-    args.update(project=str(run.path.parent), name=run.path.name, trainer=safe_trainer(model.task))
+    args.update(project=str(run.path.parent), name=run.path.name, trainer=safe_trainer(model.task, model))
     return run_training(lambda: model.train(**args), lambda: model.trainer, run)
 
 

@@ -5,6 +5,7 @@
     yolo-hornet predict model=best.pt source=video.mp4
     yolo-hornet export model=best.pt format=onnx
     yolo-hornet track model=best.pt source=video.mp4
+    yolo-hornet doctor          # versions, every ultralytics patch row (ok / off and why), features on
 
 Checkpoints are loaded with restricted unpickling (model classes and tensors only); add ``trust_weights=True`` to
 load a file you trust in full. Errors print one ``error: ...`` line and exit with code 2.
@@ -35,20 +36,20 @@ def yolo(argv: list[str] | None = None) -> None:
     """Run ``yolo <mode> key=value ...`` (``argv`` without the program name; default: the command line)."""
     from ultralytics.cfg import entrypoint
 
-    from yolo_hornet.ultralytics_glue import cli_offline_policy, restricted_loading  # (importing registers)
+    from yolo_hornet.ultralytics_glue import cli_offline_policy, command_line, restricted_loading
 
     cli_offline_policy()
 
     args, trust = split_trust(sys.argv[1:] if argv is None else list(argv))
-    saved = sys.argv[:]
-    sys.argv[:] = ["yolo-hornet", *args]  # ultralytics reads the same list object (ultralytics.utils.ARGV)
+    if args[:1] == ["doctor"]:
+        from .doctor import doctor
+
+        return doctor()
     try:
-        with restricted_loading(not trust):
+        with command_line(["yolo-hornet", *args]), restricted_loading(not trust):
             entrypoint()
     except (SyntaxError, FileNotFoundError, ValueError, TypeError, KeyError, ModuleNotFoundError) as e:
         raise UserError(f"{type(e).__name__}: {str(e).strip().splitlines()[-1][:300]}") from e
-    finally:
-        sys.argv[:] = saved
 
 
 def main(argv: list[str] | None = None) -> int:

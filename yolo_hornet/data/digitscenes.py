@@ -27,9 +27,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .task_labels import FLIP_IDX, KPT_SHAPE, TASKS, WHOLE, box_line, crops, label_lines
+from ..paths import ASSETS
+from .task_labels import FLIP_IDX, KPT_SHAPE, TASKS, WHOLE, Digit, box_line, crops, label_lines
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
 NAMES = [str(i) for i in range(10)]
 
 
@@ -164,24 +164,6 @@ class DigitScenes:
         noise = rng.normal(0, rng.uniform(0, 3), img.shape)
         image = np.clip(img + noise, 0, 255).astype(np.uint8)
         return image, objects
-
-
-@dataclass
-class Digit:
-    """One pasted digit, in image pixels.
-
-    Attributes:
-        cls (int): The digit 0..9.
-        box (np.ndarray): (4,) visible axis-aligned box x1, y1, x2, y2.
-        frame (np.ndarray): (4, 2) corners of the digit's rotated frame, top-left, top-right, bottom-right,
-            bottom-left of the digit itself (may reach outside the image when the digit is cut at the border).
-        outline (np.ndarray): (K, 2) polygon around the digit's visible ink (K >= 3).
-    """
-
-    cls: int
-    box: np.ndarray
-    frame: np.ndarray
-    outline: np.ndarray
 
 
 def ink_outline(alpha: np.ndarray, level: float = 0.35) -> np.ndarray:

@@ -13,17 +13,32 @@ Formats (normalised by the image size, one line per digit):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from .digitscenes import Digit
 
 TASKS = ("detect", "segment", "pose", "obb", "classify")
 KPT_SHAPE = [4, 3]  # four corners of each digit's rotated frame, (x, y, visibility)
 FLIP_IDX = [1, 0, 3, 2]  # top-left <-> top-right, bottom-right <-> bottom-left
 WHOLE = {"pose", "obb"}  # tasks whose labels need every digit's rotated frame inside the image
+
+
+@dataclass
+class Digit:
+    """One pasted digit, in image pixels.
+
+    Attributes:
+        cls (int): The digit 0..9.
+        box (np.ndarray): (4,) visible axis-aligned box x1, y1, x2, y2.
+        frame (np.ndarray): (4, 2) corners of the digit's rotated frame, top-left, top-right, bottom-right,
+            bottom-left of the digit itself (may reach outside the image when the digit is cut at the border).
+        outline (np.ndarray): (K, 2) polygon around the digit's visible ink (K >= 3).
+    """
+
+    cls: int
+    box: np.ndarray
+    frame: np.ndarray
+    outline: np.ndarray
 
 
 def points(xy: np.ndarray, imgsz: int) -> str:

@@ -1,0 +1,49 @@
+"""Atomic file writes: a temporary file in the same folder, flushed to disk, then ``os.replace``-d over the target, so
+a kill at any moment leaves either the previous complete file or the new one."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> int:
+    """Write ``data`` to ``path`` atomically: temporary file, flush + fsync, ``os.replace``. Returns the size."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write_all(f, data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return len(data)
+
+
+def write_all(f: io.BufferedWriter, data: bytes) -> None:
+    """Write every byte of ``data`` to the open file ``f`` (a separate step so tests can make the disk run full)."""
+    f.write(data)
+
+
+def atomic_strip_optimizer(strip):
+    """Wrap ultralytics' ``strip_optimizer`` so that it writes to a temporary file and replaces atomically."""
+
+    def stripped(f, s: str = "", updates=None):
+        target = Path(s or f)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.strip.tmp")
+        try:
+            result = strip(f, str(tmp), updates=updates)
+            if tmp.exists():
+                os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        return result
+
+    return stripped
