@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test test-all demo lint bench clean
+.PHONY: venv test test-all compat demo lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,6 +17,10 @@ venv: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python tests/compat/run.py
+
+compat: $(STAMP)
+	$(BIN)/python tests/compat/run.py
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 import errno
-import pathlib
 import hashlib
 import os
+import pathlib
 import random
 import signal
 import subprocess

@@ -73,12 +73,14 @@ def safe_load(path: str | Path, trust: bool = False) -> Any:
 
 
 MODEL_PACKAGES = ("torch", "torchvision", "ultralytics", "yolo_hornet")
+LOSS_MODULES = ("ultralytics.utils.loss", "ultralytics.utils.tal")  # a model's criterion, pickled by older releases
 
 
 def allow_list(path: str | Path) -> list:
     """What a restricted load of ``path`` may rebuild, for an ultralytics without its own restricted loader: of the
-    globals the checkpoint names, the ``nn.Module`` classes of torch, torchvision, ultralytics and this package, plus
-    the plain data types ultralytics checkpoints hold (its argument namespace, numpy scalars, paths)."""
+    globals the checkpoint names, the ``nn.Module`` classes of torch, torchvision, ultralytics and this package, the
+    loss classes ultralytics defines (older releases pickle a model's criterion), plus the plain data types
+    ultralytics checkpoints hold (its argument namespace, numpy scalars, paths)."""
     import importlib
     import pathlib
 
@@ -103,7 +105,8 @@ def allow_list(path: str | Path) -> list:
             obj = getattr(importlib.import_module(module), attr, None)
         except ImportError:
             continue
-        if isinstance(obj, type) and issubclass(obj, nn.Module):
+        loss = module in LOSS_MODULES and getattr(obj, "__module__", None) == module
+        if isinstance(obj, type) and (issubclass(obj, nn.Module) or loss):
             allowed.append(obj)
     return allowed
 

@@ -233,8 +233,24 @@ def unscaled_file(path: str | Path) -> Path | None:
     return unscaled if unscaled != path and unscaled.is_file() else None
 
 
+NEEDS_ULTRALYTICS = {"yolo26": "8.4.0"}  # model family (file-name prefix) -> first ultralytics that builds it
+
+
+def check_family_version(path: str | Path) -> None:
+    """Raise one clear ValueError when the YAML's family (``yolo26*.yaml``) needs a newer ultralytics than this one
+    (instead of a TypeError deep in parse_model)."""
+    name = Path(path).name
+    for prefix, needed in NEEDS_ULTRALYTICS.items():
+        if name.startswith(prefix) and Version(ultralytics.__version__) < Version(needed):
+            raise ValueError(
+                f"{name} is a {prefix.upper()} model, which needs ultralytics>={needed} ({ultralytics.__version__} "
+                f"is installed): pip install 'ultralytics>={needed}'"
+            )
+
+
 def hook_yaml_paths() -> None:
-    """Scaled YAML paths in any folder: ``YOLO("<folder>/yolov8s-hornet.yaml")`` for a folder such as ``run2s``.
+    """Scaled YAML paths in any folder: ``YOLO("<folder>/yolov8s-hornet.yaml")`` for a folder such as ``run2s``;
+    and a YOLO26 YAML on an ultralytics before YOLO26 is one clear error (:func:`check_family_version`).
 
     ultralytics strips the scale letter with a pattern applied to the whole path string, so a folder name with a
     digit followed by n/s/m/l/x (``run2s``, ``tmp.Xy1xl``) loses a letter instead of the file name. The wrapper
@@ -244,6 +260,7 @@ def hook_yaml_paths() -> None:
 
     def make(original):
         def yaml_model_load(path):
+            check_family_version(path)
             unscaled = unscaled_file(path)
             if unscaled is None:
                 return original(path)
