@@ -135,8 +135,10 @@ def test_failed_row_warns_once_and_is_not_applied(monkeypatch):
         glue.apply_patches("commands")
         glue.apply_patches("commands")
     assert applied == [] and glue.STATUS["demo"] == "off: y is gone"
-    assert len(caught) == 1 and "the demo feature is off" in str(caught[0].message) and "y is gone" in str(
-        caught[0].message
+    assert (
+        len(caught) == 1
+        and "the demo feature is off" in str(caught[0].message)
+        and "y is gone" in str(caught[0].message)
     )
 
 

@@ -596,6 +596,19 @@ def command_line(args: list[str]) -> Iterator[None]:
         sys.argv[:] = saved
 
 
+def precision_args(half: bool = False, int8: bool = False) -> dict:
+    """The precision arguments of predict/val/export in this ultralytics' words: ``quantize=16|8`` (8.4.1xx
+    releases, where ``half``/``int8`` are deprecated) or ``half=True``/``int8=True`` (older ones); empty when
+    neither is asked for."""
+    from ultralytics.cfg import DEFAULT_CFG_DICT
+
+    if not (half or int8):
+        return {}
+    if "quantize" in DEFAULT_CFG_DICT:
+        return {"quantize": 8 if int8 else 16}
+    return {"int8": True} if int8 else {"half": True}
+
+
 def names_and_parse_model() -> None:
     """Our classes in ``ultralytics.nn.tasks``' namespace under their YAML names, and ``parse_model`` replaced by an
     in-memory copy of the installed one whose ``base_modules``/``repeat_modules`` sets also hold our modules."""

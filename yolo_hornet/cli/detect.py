@@ -15,6 +15,8 @@ from pathlib import Path
 
 import cv2
 
+from yolo_hornet.ultralytics_glue import precision_args
+
 from .errors import UserError, run_cli
 from .resolve import (
     BUNDLED_WEIGHTS,
@@ -166,7 +168,7 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
         line_width=opt.line_thickness,
         show_labels=not opt.hide_labels,
         show_conf=not opt.hide_conf,
-        quantize=16 if opt.half else None,  # ultralytics 8.4: 'half' is deprecated
+        **precision_args(opt.half),
         vid_stride=opt.vid_stride,
         verbose=False,
     )

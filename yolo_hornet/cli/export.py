@@ -14,6 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from yolo_hornet.ultralytics_glue import precision_args
+
 from .errors import UserError, run_cli
 from .resolve import (
     BUNDLED_WEIGHTS,
@@ -39,7 +41,7 @@ def format_options(opt: argparse.Namespace, data: str) -> dict:
     """The export options the user set (ultralytics refuses an option a format does not take, so only these go)."""
     options = dict(
         batch=opt.batch_size if opt.batch_size != 1 else None,
-        quantize=8 if opt.int8 else 16 if opt.half else None,
+        **precision_args(opt.half, opt.int8),
         dynamic=opt.dynamic or None,
         simplify=opt.simplify or None,
         nms=opt.nms or None,

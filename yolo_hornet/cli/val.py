@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from yolo_hornet.ultralytics_glue import precision_args
+
 from .errors import UserError, run_cli
 from .resolve import (
     BUNDLED_WEIGHTS,
@@ -121,7 +123,7 @@ def val_with(opt: argparse.Namespace):
             project=str(run.path.parent),
             name=run.path.name,
             exist_ok=True,
-            quantize=16 if opt.half else None,
+            **precision_args(opt.half),
         )
     except (FileNotFoundError, ValueError, TypeError, RuntimeError, KeyError) as e:
         run.discard()
