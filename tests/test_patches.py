@@ -34,6 +34,25 @@ def test_row_holds(name):
     assert ROWS[name].check() is None
 
 
+USED_IN_PLACE = {"safe_load_switch", "task_map", "save_model", "strip_optimizer", "argv"}  # read where they are used
+
+
+def test_every_other_row_applies_something():
+    """A row that replaces something has a named hook (a row whose apply is the empty default does nothing)."""
+    for row in glue.PATCHES:
+        assert (row.apply.__name__ == "<lambda>") == (row.name in USED_IN_PLACE), row.name
+
+
+@pytest.mark.parametrize(
+    "module, name",
+    [("ultralytics.nn.tasks", "parse_model"), ("ultralytics.nn.tasks", "yaml_model_load"),
+     ("ultralytics.utils.checks", "check_file"), ("ultralytics.utils.downloads", "attempt_download_asset"),
+     ("ultralytics.utils.dist", "generate_ddp_file")],
+)  # fmt: skip
+def test_import_rows_are_in_place(module, name):
+    assert getattr(getattr(sys.modules[module], name), "_yolo_hornet", False), f"{module}.{name} is not wrapped"
+
+
 def _unwrapped(obj):
     return getattr(obj, "__wrapped__", obj)
 

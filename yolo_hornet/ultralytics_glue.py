@@ -756,7 +756,7 @@ PATCHES: tuple[Patch, ...] = (
         "attempt_download_asset", "ultralytics.utils.downloads.attempt_download_asset", "semi-public",
         "YOLO('x.pt') looks a weights name up through downloads.attempt_download_asset(file) at call time",
         "import", "bundled weights by bare name (yolov8n-hornet.pt)",
-        lambda: _missing("ultralytics.utils.downloads:attempt_download_asset", "file"), lambda: None,
+        lambda: _missing("ultralytics.utils.downloads:attempt_download_asset", "file"), hook_bundled_weights,
     ),
     Patch(
         "yaml_model_load", "ultralytics.nn.tasks.yaml_model_load (+ modules importing it)", "semi-public",
