@@ -16,6 +16,7 @@ import ultralytics
 from conftest import ALL_YAMLS, YAML_DIR
 from reference_hornet import randomize_
 from test_faults import base_args, epochs_in_csv, inject
+from test_task_models import head_inputs
 from ultralytics import YOLO
 
 import yolo_hornet  # noqa: F401  (registers)
@@ -30,26 +31,6 @@ def test_import():
     assert ultralytics.__version__ == EXPECTED
     rows = {r.name: glue.STATUS.get(r.name) for r in glue.PATCHES if r.scope == "import"}
     assert all(v == "ok" for v in rows.values()), rows
-
-
-def head_inputs(model: torch.nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
-    """The feature maps the head receives: every backbone/neck row (HorNet parts included) has run, and the
-    comparison does not depend on how a release orders its top-k (YOLO26) output."""
-    seen: list[torch.Tensor] = []
-    hook = model.model[-1].register_forward_hook(lambda m, inputs, out: seen.extend(tensors(inputs)))
-    try:
-        model(x)
-    finally:
-        hook.remove()
-    return seen
-
-
-def tensors(out) -> list[torch.Tensor]:
-    """Every tensor in a model output (a tensor, or nested tuples/lists/dicts of them, as task heads return)."""
-    if isinstance(out, torch.Tensor):
-        return [out]
-    items = out.values() if isinstance(out, dict) else out if isinstance(out, (list, tuple)) else []
-    return [t for item in items for t in tensors(item)]
 
 
 @pytest.mark.parametrize("name", ALL_YAMLS)
