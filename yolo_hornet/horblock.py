@@ -5,11 +5,37 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torchvision.ops import StochasticDepth
 from ultralytics.nn.modules import Conv
 
 from .gnconv import gnConv
 from .layer_norm import LayerNorm2d
+
+
+class DropPath(nn.Module):
+    """Stochastic depth per sample: in training each sample's residual branch is zeroed with probability ``p`` and
+    kept ones are scaled by ``1 / (1 - p)``; identity in eval (the official HorNet's and timm's ``DropPath``).
+
+    Args:
+        p (float): Drop probability in [0, 1).
+
+    Shape:
+        x: (B, ...) -> (B, ...)
+    """
+
+    def __init__(self, p: float = 0.0):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"drop path probability must lie in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(1.0 - self.p)
+        return x * keep / (1.0 - self.p)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 class HorBlock(nn.Module):
@@ -65,7 +91,7 @@ class HorBlock(nn.Module):
             self.gamma2 = nn.Parameter(layer_scale_init * torch.ones(c2))
         else:
             self.gamma1 = self.gamma2 = None
-        self.drop_path = StochasticDepth(drop_path, mode="row") if drop_path > 0 else nn.Identity()
+        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.fused = False  # set by yolo_hornet.fuse: eval then runs the channels-last path
 
     def mlp(self, x: torch.Tensor) -> torch.Tensor:

@@ -51,12 +51,14 @@ def safe_load(path: str | Path, trust: bool = False) -> Any:
         UnsafeCheckpointError: The file needs a global outside the allow-list (``.name`` says which).
         DamagedCheckpointError: The file is empty, truncated or not a checkpoint.
     """
-    from yolo_hornet.ultralytics_glue import has_ultralytics_safe_load
+    from yolo_hornet.ultralytics_glue import allow_torchvision_drop_path, has_ultralytics_safe_load
 
     path = Path(path)
     try:
         if trust:
             return torch.load(path, map_location="cpu", weights_only=False)
+        if any(name.startswith("torchvision.ops.stochastic_depth.") for name in needed_globals(path)):
+            allow_torchvision_drop_path()  # HorBlock's drop path as yolo_hornet saved it before its own DropPath
         if has_ultralytics_safe_load():
             from ultralytics.nn.tasks import _SafeLoad
 
@@ -76,6 +78,14 @@ MODEL_PACKAGES = ("torch", "torchvision", "ultralytics", "yolo_hornet")
 LOSS_MODULES = ("ultralytics.utils.loss", "ultralytics.utils.tal")  # a model's criterion, pickled by older releases
 
 
+def needed_globals(path: str | Path) -> list[str]:
+    """The globals a checkpoint names (torch's scan; no code runs); empty for a file torch cannot scan."""
+    try:
+        return torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    except (ValueError, RuntimeError, OSError):  # not a zip checkpoint: torch.load reports the format error
+        return []
+
+
 def allow_list(path: str | Path) -> list:
     """What a restricted load of ``path`` may rebuild, for an ultralytics without its own restricted loader: of the
     globals the checkpoint names, the ``nn.Module`` classes of torch, torchvision, ultralytics and this package, the
@@ -88,10 +98,7 @@ def allow_list(path: str | Path) -> list:
     import torch.nn as nn
     from ultralytics.utils import IterableSimpleNamespace
 
-    try:
-        needed = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    except (ValueError, RuntimeError, OSError):  # not a zip checkpoint: torch.load reports the format error
-        return []
+    needed = needed_globals(path)
     allowed: list = [IterableSimpleNamespace, np.dtype, type(np.dtype(np.float64))]
     scalar = np.float64(0).__reduce__()[0]
     allowed += [(scalar, "numpy.core.multiarray.scalar"), (scalar, "numpy._core.multiarray.scalar")]

@@ -429,12 +429,10 @@ LAYER_MODULES = ("csp_blocks", "global_local_filter", "gnconv", "horblock", "hor
 
 
 def our_classes() -> dict[str, type]:
-    """``{"module.QualName": class}`` of every ``nn.Module`` a yolo_hornet checkpoint may pickle (our layers and
-    torchvision's ``StochasticDepth``, HorBlock's drop path)."""
+    """``{"module.QualName": class}`` of every ``nn.Module`` a yolo_hornet checkpoint may pickle (our layers)."""
     import importlib
 
     import torch.nn as nn
-    import torchvision.ops
 
     found: dict[str, type] = {}
     for name in LAYER_MODULES:  # by full name: ``yolo_hornet.hornet`` is also the name of a function in the package
@@ -442,9 +440,16 @@ def our_classes() -> dict[str, type]:
         for obj in vars(module).values():
             if isinstance(obj, type) and issubclass(obj, nn.Module) and obj.__module__ == module.__name__:
                 found[f"{obj.__module__}.{obj.__qualname__}"] = obj
-    sd = torchvision.ops.StochasticDepth
-    found[f"{sd.__module__}.{sd.__qualname__}"] = sd
     return found
+
+
+def allow_torchvision_drop_path() -> None:
+    """torchvision's ``StochasticDepth`` on the allow-list: HorBlock's drop path in checkpoints saved by yolo_hornet
+    before it had its own ``DropPath``. Run where checkpoints are loaded (our commands, :func:`restricted_loading`),
+    not at import: importing ``torchvision.ops`` costs about 2 s."""
+    from torchvision.ops import StochasticDepth
+
+    torch.serialization.add_safe_globals([StochasticDepth])
 
 
 def allow_our_classes() -> None:
@@ -475,6 +480,7 @@ def restricted_loading(enabled: bool = True) -> Iterator[None]:
     comes back on exit. An ultralytics without its own restricted loader (row ``safe-load-switch``) loads as it
     always does; our commands check every file the user names with :func:`yolo_hornet.safe_load.safe_load` first.
     """
+    allow_torchvision_drop_path()
     if not has_ultralytics_safe_load():
         yield
         return
@@ -672,7 +678,8 @@ def _check_parse_model() -> str | None:
 
 
 def _check_optimizer() -> str | None:
-    """Build ultralytics' SGD optimizer for one HorBlock and see the recipe move its layer scales."""
+    """Build ultralytics' SGD optimizer for one HorBlock and see the recipe move its layer scales (at run time the
+    wrapper warns on every build that moves nothing for a model with our layers)."""
     import types
 
     from ultralytics.engine.trainer import BaseTrainer
@@ -732,6 +739,11 @@ class Patch:
     feature: str
     check: Callable[[], str | None]
     apply: Callable[[], None] = lambda: None
+    probe: Callable[[], str | None] | None = None  # slower check of behaviour: doctor and tests (not at import)
+
+    def full_check(self) -> str | None:
+        """``check()``, then ``probe()`` where the row has one: what ``yolo-hornet doctor`` and the tests run."""
+        return self.check() or (self.probe() if self.probe else None)
 
 
 PATCHES: tuple[Patch, ...] = (
@@ -774,7 +786,9 @@ PATCHES: tuple[Patch, ...] = (
     Patch(
         "build_optimizer", "ultralytics.engine.trainer.BaseTrainer.build_optimizer", "semi-public",
         "param groups carry weight_decay and lr; one zero-decay non-bias group per lr (param_group 'bn' or unnamed)",
-        "import", "the official HorNet weight-decay recipe", _check_optimizer, hook_optimizer,
+        "import", "the official HorNet weight-decay recipe",
+        lambda: _missing("ultralytics.engine.trainer:BaseTrainer.build_optimizer", "model", "name", "lr", "decay"),
+        hook_optimizer, _check_optimizer,  # (the probe builds an optimizer: 1.4 s of torch imports, not at import)
     ),
     Patch(
         "safe_globals", "torch.serialization.add_safe_globals", "public",

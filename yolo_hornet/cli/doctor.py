@@ -28,10 +28,14 @@ def doctor_lines() -> list[str]:
         f"supported ultralytics: {lo} to {hi} ({'inside' if inside else 'OUTSIDE'} the tested range)",
         f"{'row':<24}{'scope':<10}{'access':<13}status",
     ]
+    off = []
     for row in glue.PATCHES:
         status = glue.STATUS.get(row.name, "not checked")
+        probe = row.probe() if row.probe and status == "ok" else None  # the slower behaviour checks run here too
+        status = f"off: {probe}" if probe else status
         lines.append(f"{row.name:<24}{row.scope:<10}{row.access:<13}{status}")
-    off = [row.feature for row in glue.PATCHES if glue.STATUS.get(row.name, "").startswith("off")]
+        if status.startswith("off"):
+            off.append(row.feature)
     lines.append("features off: " + ("; ".join(off) if off else "none"))
     return lines
 
