@@ -120,7 +120,7 @@ def test_http_error_and_closed_port(mirror, monkeypatch):
     monkeypatch.setenv(pretrained.MIRROR_ENV, "http://127.0.0.1:9")  # nothing listens there
     with pytest.raises(pretrained.PretrainedWeightsError, match="cannot download hornet_mini_7x7 from http://127"):
         pretrained.pretrained_file("mini_7x7", progress=False)
-    assert not any(mirror.cache.iterdir())
+    assert not mirror.cache.exists() or not any(mirror.cache.iterdir())  # nothing left (the folder we made: gone)
 
 
 def test_offline_names_the_official_url_and_the_cache_path(monkeypatch, tmp_path):
@@ -138,11 +138,11 @@ def test_offline_names_the_official_url_and_the_cache_path(monkeypatch, tmp_path
     assert f"https://download.openmmlab.com/mmclassification/v0/hornet/{file_name}" in text
     assert str(tmp_path / "cache" / file_name) in text
     assert "Temporary failure in name resolution" in text
-    assert not any((tmp_path / "cache").iterdir())
+    assert not (tmp_path / "cache").exists()  # the failed first download took its new folder away again
 
 
 def test_registry_names_and_cache_folder():
-    assert pretrained.cache_dir() == Path(SETTINGS["weights_dir"]) / "hornet"
+    assert pretrained.cache_dir().is_absolute() and pretrained.cache_dir().name == "hornet"
     for preset, file_name in pretrained.WEIGHTS.items():
         assert preset in PRESETS and len(pretrained.expected_hash(file_name)) == 8
         assert pretrained.preset_of(f"hornet_{preset}") == pretrained.preset_of(f"{preset}.pth") == preset
@@ -252,3 +252,28 @@ def test_preset_yamls_fuse_and_load_safely(name, tmp_path):
         net.fuse()
         got = net(x)[0]
     assert (got - ref).abs().max().item() <= 1e-4 * max(1.0, ref.abs().max().item())
+
+
+def test_cache_is_one_absolute_folder_whatever_the_working_folder(tmp_path, monkeypatch):
+    """ultralytics' default weights_dir is the relative 'weights': the cache must not follow the working folder."""
+    monkeypatch.delenv(pretrained.CACHE_ENV, raising=False)
+    monkeypatch.setitem(SETTINGS, "weights_dir", "weights")
+    seen = set()
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        monkeypatch.chdir(tmp_path / folder)
+        seen.add(pretrained.cache_dir())
+    (cache,) = seen
+    assert cache.is_absolute() and tmp_path not in cache.parents
+    monkeypatch.setitem(SETTINGS, "weights_dir", str(tmp_path / "w"))
+    assert pretrained.cache_dir() == tmp_path / "w" / "hornet"
+    monkeypatch.setenv(pretrained.CACHE_ENV, str(tmp_path / "mine"))
+    assert pretrained.cache_dir() == tmp_path / "mine"
+
+
+def test_failed_first_download_leaves_no_cache_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv(pretrained.CACHE_ENV, str(tmp_path / "cache" / "hornet"))
+    monkeypatch.setenv(pretrained.MIRROR_ENV, "http://127.0.0.1:9/")  # nothing listens on the discard port
+    with pytest.raises(pretrained.PretrainedWeightsError, match=str(tmp_path / "cache" / "hornet")):
+        pretrained.pretrained_file("hornet_tiny_7x7", progress=False)
+    assert not (tmp_path / "cache" / "hornet").exists()

@@ -47,11 +47,19 @@ def preset_of(name: str) -> str | None:
     return key if key in WEIGHTS else None
 
 
-def cache_dir() -> Path:
-    """Where downloaded HorNet weights are kept: ``<ultralytics weights_dir>/hornet``."""
-    from ultralytics.utils import SETTINGS
+CACHE_ENV = "YOLO_HORNET_CACHE"
 
-    return Path(SETTINGS["weights_dir"]) / "hornet"
+
+def cache_dir() -> Path:
+    """Where downloaded HorNet weights are kept, one absolute folder per user whatever the working folder:
+    ``$YOLO_HORNET_CACHE``, else ``<ultralytics weights_dir>/hornet`` when that setting is absolute, else
+    ``<ultralytics config dir>/weights/hornet`` (ultralytics' default ``weights_dir`` is the relative ``weights``)."""
+    from ultralytics.utils import SETTINGS, USER_CONFIG_DIR
+
+    if os.environ.get(CACHE_ENV, "").strip():
+        return Path(os.environ[CACHE_ENV]).expanduser().resolve()
+    weights = Path(SETTINGS["weights_dir"]).expanduser()
+    return (weights if weights.is_absolute() else Path(USER_CONFIG_DIR) / "weights") / "hornet"
 
 
 def weights_url(preset: str) -> str:
@@ -104,6 +112,7 @@ def pretrained_file(name: str, progress: bool = True) -> Path:
             )
         return target
     url = weights_url(preset)
+    made = not target.parent.exists()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{file_name}.{os.getpid()}.part")
     if progress:
@@ -125,6 +134,9 @@ def pretrained_file(name: str, progress: bool = True) -> Path:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if made and not target.is_file():
+            with contextlib.suppress(OSError):
+                target.parent.rmdir()  # a failed first download leaves no empty cache folder behind
     return target
 
 

@@ -19,11 +19,11 @@ from yolo_hornet.ultralytics_glue import precision_args
 from .errors import UserError, run_cli
 from .resolve import (
     BUNDLED_WEIGHTS,
-    bundled_data,
     check_detector_file,
     check_device,
     load_data_yaml,
     model_imgsz,
+    resolve_data,
     round_imgsz,
 )
 
@@ -106,7 +106,7 @@ def export(argv: list[str] | None = None, **overrides) -> list[Path]:
 def export_with(opt: argparse.Namespace, include: list[str], known: dict[str, tuple[str, list[str]]]) -> list[Path]:
     """``export()`` after parsing, inside restricted loading."""
     check_detector_file(opt.weights, opt.trust_weights)
-    data = opt.data or (bundled_data() if opt.int8 else "")
+    data = resolve_data(opt.data) if opt.data or opt.int8 else ""
     if data:
         load_data_yaml(data, splits=("val",))  # int8 calibration images must exist before the export starts
     if opt.imgsz is not None:

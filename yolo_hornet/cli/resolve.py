@@ -135,6 +135,25 @@ def model_imgsz(model, imgsz: int | None) -> int:
     return round_imgsz(imgsz)
 
 
+DATA_NOT_FOUND = "--data '{data}' not found; give the path of a dataset YAML (train:, val:, names:) or digitscenes.yaml"
+
+
+def resolve_data(data: str) -> str:
+    """What ``--data`` names, as an absolute path: ``""`` -> the bundled DigitScenes split; an existing file or
+    folder; a bare name this package ships (``digitscenes.yaml``, as ``yolo-hornet ... data=digitscenes.yaml``).
+
+    Absolute, so a run stores a dataset path that works from any folder (``--resume`` elsewhere).
+    """
+    if not data:
+        return str(Path(bundled_data()).resolve())
+    path = Path(data)
+    if not path.exists() and path.name == data:
+        path = Path(bundled_file(data) or data)
+    if not path.exists():
+        raise UserError(DATA_NOT_FOUND.format(data=data))
+    return str(path.resolve())
+
+
 def load_data_yaml(data: str, splits: tuple[str, ...] = ("train", "val")) -> dict:
     """Read and check a dataset YAML: the file, its ``splits`` entries and that they hold images.
 
@@ -144,7 +163,7 @@ def load_data_yaml(data: str, splits: tuple[str, ...] = ("train", "val")) -> dic
 
     path = Path(data)
     if not path.is_file():
-        raise UserError(f"--data '{data}' not found; give the path of a dataset YAML (train:, val:, names:)")
+        raise UserError(DATA_NOT_FOUND.format(data=data))
     try:
         d = yaml.safe_load(path.read_text())
     except yaml.YAMLError as e:

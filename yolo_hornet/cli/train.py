@@ -19,11 +19,11 @@ from .errors import UserError, run_cli
 from .faults import run_training
 from .resolve import (
     BUNDLED_WEIGHTS,
-    bundled_data,
     check_device,
     check_weights_file,
     check_writable,
     resolve_cfg,
+    resolve_data,
     round_imgsz,
 )
 from .resume import check_resumable, find_resumable
@@ -193,7 +193,7 @@ def train_with(opt: argparse.Namespace):
         return resume(opt, project)
     check_name(opt.name)
     bundled = not opt.data
-    data = bundled_data() if bundled else opt.data
+    data = resolve_data(opt.data)
     epochs = opt.epochs if opt.epochs is not None else (3 if bundled else 100)
     imgsz = opt.imgsz if opt.imgsz is not None else (320 if bundled else 640)
     if epochs < 1:
@@ -201,8 +201,6 @@ def train_with(opt: argparse.Namespace):
     if opt.batch_size == 0 or opt.batch_size < -1:
         raise UserError(f"--batch-size must be a positive number (or -1 for autobatch), got {opt.batch_size}")
     imgsz = round_imgsz(imgsz)
-    if not Path(data).exists():
-        raise UserError(f"--data '{data}' not found; give the path of a dataset YAML (train:, val:, names:)")
     check_device(opt.device)
     hyp = {}
     if opt.hyp:

@@ -16,12 +16,12 @@ from yolo_hornet.ultralytics_glue import precision_args
 from .errors import UserError, run_cli
 from .resolve import (
     BUNDLED_WEIGHTS,
-    bundled_data,
     check_detector_file,
     check_device,
     check_writable,
     load_data_yaml,
     model_imgsz,
+    resolve_data,
     round_imgsz,
 )
 from .runs import check_name, reserve_run
@@ -85,10 +85,8 @@ def val_with(opt: argparse.Namespace):
     project = Path(opt.project).resolve()
     check_writable(project)
     check_name(opt.name)
-    data = opt.data or bundled_data()
+    data = resolve_data(opt.data)
     split = "val" if opt.task == "speed" else opt.task
-    if not Path(data).exists():
-        raise UserError(f"--data '{data}' not found; give the path of a dataset YAML (train:, val:, names:)")
     if Path(data).is_file() and split not in load_data_yaml(data, splits=(split,)):
         raise UserError(f"--data '{data}' has no '{split}:' entry; use --task val or add the split")
     if opt.imgsz is not None:
