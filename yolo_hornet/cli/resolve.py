@@ -201,12 +201,23 @@ def check_device(device: str) -> str:
         select_device(device, verbose=False)
     except Exception as e:  # noqa: BLE001  (ultralytics raises ValueError/AssertionError with its own text)
         found = torch.cuda.device_count()
+        reason = first_sentence(str(e))
         raise UserError(
             f"--device '{device}' is not available on this machine ({found} CUDA device(s)); use cpu"
             + (f" or 0..{found - 1}" if found else "")
-            + f" ({str(e).splitlines()[0][:120]})"
+            + (f" (ultralytics: {reason})" if reason else "")
         ) from e
     return device
+
+
+def first_sentence(text: str, limit: int = 200) -> str:
+    """The first sentence of a message without colour codes, cut at a word boundary when longer than ``limit``."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text).strip()
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    sentence = re.split(r"(?<=[.!?])\s", line, maxsplit=1)[0]
+    if len(sentence) > limit:
+        sentence = sentence[:limit].rsplit(" ", 1)[0] + " ..."
+    return sentence
 
 
 def check_writable(project: Path) -> None:
