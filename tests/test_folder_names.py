@@ -39,21 +39,44 @@ def test_users_scaled_yaml_in_any_folder(tmp_path, folder):
 
 
 def test_checkout_under_a_scaled_folder_name(tmp_path):
-    """A copy of the package under ``run2s/``: our ready YAMLs by scaled name, through train.py's resolver."""
-    root = tmp_path / "run2s"
-    shutil.copytree(REPO / "yolo_hornet", root / "yolo_hornet", ignore=shutil.ignore_patterns("__pycache__", "assets"))
-    code = (
-        "import yolo_hornet; from ultralytics import YOLO\n"
-        "from yolo_hornet.cli.resolve import resolve_cfg\n"
-        "print(yolo_hornet.__file__)\n"
-        "m = YOLO(resolve_cfg('yolov5s-hornet.yaml'))\n"
-        "print(m.model.yaml['scale'], sum(p.numel() for p in m.model.parameters()))\n"
-    )
+    """A copy of the checkout under ``run2s ü/`` (digit + scale letter, a space, non-ASCII): train.py with a scaled
+    ready-YAML name trains one epoch there, and detect.py predicts with the result."""
+    from yolo_hornet.data.digitscenes import write_dataset
+
+    root = tmp_path / "run2s ü"
+    shutil.copytree(REPO / "yolo_hornet", root / "yolo_hornet", ignore=shutil.ignore_patterns("__pycache__", "*.pt"))
+    for script in ("yolo_hornet_cli.py", "train.py", "detect.py"):
+        shutil.copy(REPO / script, root / script)
+    data = write_dataset(tmp_path / "digits", train=8, val=4, imgsz=64, seed=4)
     env = guarded_env(tmp_path)
-    env["PYTHONPATH"] = f"{root}:{env.get('PYTHONPATH', '')}"
-    env["YOLO_OFFLINE"] = "1"  # a library user's choice (the import itself sets nothing)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
+    run = [
+        sys.executable,
+        str(root / "train.py"),
+        "--cfg",
+        "yolov5s-hornet.yaml",
+        "--data",
+        str(data),
+        "--epochs",
+        "1",
+        "--imgsz",
+        "64",
+        "--batch-size",
+        "4",
+        "--workers",
+        "0",
+        "--project",
+        str(root / "runs"),
+        "--noplots",
+    ]
+    out = subprocess.run(run, capture_output=True, text=True, cwd=root, env=env)  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
-    file, scale, n = out.stdout.split()[-3:]
-    assert file.startswith(str(root)) and scale == "s"
-    assert int(n) == params(YOLO("yolov5s-hornet.yaml"))
+    best = root / "runs" / "exp" / "weights" / "best.pt"
+    code = f"import torch; m = torch.load({str(best)!r}, weights_only=False)['model']; print(m.yaml['scale'])"
+    scale = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                           env={**env, "YOLO_OFFLINE": "1"})  # fmt: skip
+    assert scale.stdout.split()[-1] == "s", scale.stderr[-1000:]  # yolov5s: the scale letter was read
+    detect = [sys.executable, str(root / "detect.py"), "--weights", str(best), "--source",
+              str(data.parent / "images" / "val"), "--imgsz", "64", "--project", str(root / "det")]  # fmt: skip
+    out = subprocess.run(detect, capture_output=True, text=True, cwd=root, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert len(list((root / "det" / "exp").glob("*.jpg"))) == 4

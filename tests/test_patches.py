@@ -182,3 +182,25 @@ def test_ddp_script_without_anchor_is_a_clear_error(tmp_path):
     script.write_text("print('a worker template without the expected lines')\n")
     with pytest.raises(RuntimeError, match="DDP worker script"):
         glue.add_ddp_import(str(script))
+
+
+def test_every_module_importing_check_file_by_name_sees_the_wrapper():
+    """A module that did ``from ultralytics.utils.checks import check_file`` keeps its own reference: each must be in
+    CHECK_FILE_IMPORTERS (a new ultralytics release that adds one turns this test red)."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    import ultralytics
+
+    root = Path(ultralytics.__file__).parent
+    pattern = re.compile(r"from ultralytics\.utils\.checks import \(?[^)]*?\bcheck_file\b", re.S)
+    importers = {
+        "ultralytics." + ".".join(f.relative_to(root).with_suffix("").parts)
+        for f in root.rglob("*.py")
+        if pattern.search(f.read_text(encoding="utf-8"))
+    }
+    assert importers and importers <= set(glue.CHECK_FILE_IMPORTERS), importers - set(glue.CHECK_FILE_IMPORTERS)
+    wrapped = sys.modules["ultralytics.utils.checks"].check_file
+    for name in importers:
+        assert importlib.import_module(name).check_file is wrapped, name

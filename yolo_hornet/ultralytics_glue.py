@@ -173,15 +173,29 @@ def hook_fuse() -> None:
     wrap_once(tasks.BaseModel, "fuse", make)
 
 
+CHECK_FILE_IMPORTERS = (  # ultralytics modules with ``from ultralytics.utils.checks import check_file`` (tested)
+    "ultralytics.nn.tasks",
+    "ultralytics.engine.trainer",
+    "ultralytics.data.utils",
+    "ultralytics.data.build",
+    "ultralytics.data.converter",
+    "ultralytics.models.yolo.world.train_world",
+)
+
+
 def hook_names() -> None:
     """Let ``YOLO("yolov8s-hornet.yaml")`` and ``data="digitscenes.yaml"`` work from any folder.
 
     ultralytics' ``check_file`` looks for a bare name in the working directory and in its own ``cfg`` folder; the
     wrapper asks :func:`bundled_file` only when that name is not a file here, so a user's file of the same name wins.
     """
-    import ultralytics.data.utils  # noqa: F401  (modules that import check_file by name, loaded before rebinding)
-    import ultralytics.engine.trainer  # noqa: F401
+    import importlib
+
     from ultralytics.utils import checks
+
+    for name in CHECK_FILE_IMPORTERS:  # loaded first, so that wrap_everywhere rebinds their name too
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
     def make(original):
         def check_file(file, *args, **kwargs):

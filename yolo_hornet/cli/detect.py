@@ -17,6 +17,7 @@ import cv2
 
 from yolo_hornet.ultralytics_glue import precision_args
 
+from .common import add_model_flags, add_run_flags, command_parser, run_command
 from .errors import UserError, run_cli
 from .resolve import (
     BUNDLED_WEIGHTS,
@@ -34,22 +35,20 @@ from .tasks import result_summary
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """YOLOv5 detect.py flags (YOLOv5 defaults where they differ from ultralytics')."""
-    p = argparse.ArgumentParser(
-        prog="detect.py",
-        description="Run a YOLO model (HorNet modules available) on images, videos, webcams or streams. With no "
+    p = command_parser(
+        "detect.py",
+        "Run a YOLO model (HorNet modules available) on images, videos, webcams or streams. With no "
         "arguments: the bundled yolov8n-hornet on the bundled demo video, saved to runs/detect/exp.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--weights", default=str(BUNDLED_WEIGHTS), help="model .pt (ultralytics checkpoint)")
     p.add_argument(
         "--source", default=str(DEMO_VIDEO), help="file, folder, glob, video, 0 (webcam), .txt, .streams, URL"
     )
     p.add_argument("--data", default="", help="optional dataset YAML, only for class names")
-    p.add_argument("--imgsz", "--img", "--img-size", type=int, default=None, help="inference size (default: training)")
+    add_model_flags(p, imgsz="inference size (default: training)")
     p.add_argument("--conf-thres", type=float, default=0.25, help="confidence threshold")
     p.add_argument("--iou-thres", type=float, default=0.45, help="NMS IoU threshold (YOLOv5 default; ultralytics 0.7)")
     p.add_argument("--max-det", type=int, default=1000, help="max detections per image (YOLOv5; ultralytics 300)")
-    p.add_argument("--device", default="", help="cuda device, i.e. 0 or cpu")
     p.add_argument("--view-img", action="store_true", help="show results in a window with an FPS overlay")
     p.add_argument("--save-txt", action="store_true", help="save results to *.txt")
     p.add_argument("--save-conf", action="store_true", help="save confidences in --save-txt labels")
@@ -58,10 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--classes", nargs="+", type=int, default=None, help="filter by class: --classes 0, or 0 2 3")
     p.add_argument("--agnostic-nms", action="store_true", help="class-agnostic NMS")
     p.add_argument("--augment", action="store_true", help="augmented inference")
-    p.add_argument("--project", default="runs/detect", help="save results to project/name")
-    p.add_argument("--name", default="exp", help="save results to project/name")
-    p.add_argument("--exist-ok", action="store_true", help="reuse project/name if it exists (nothing is deleted)")
-    p.add_argument("--trust-weights", action="store_true", help="fully unpickle --weights (only for files you trust)")
+    add_run_flags(p, "runs/detect")
     p.add_argument("--line-thickness", type=int, default=None, help="bounding box thickness (pixels)")
     p.add_argument("--hide-labels", action="store_true", help="hide labels")
     p.add_argument("--hide-conf", action="store_true", help="hide confidences")
@@ -99,23 +95,17 @@ def class_names(data: str) -> dict[int, str] | None:
 
 def detect(argv: list[str] | None = None, **overrides) -> Path | None:
     """Run detection; returns the folder with the results (None with --nosave)."""
-    from yolo_hornet.ultralytics_glue import cli_offline_policy  # (importing yolo_hornet registers)
+    return run_command(parse_args, detect_with, argv, overrides, check_options)
 
-    cli_offline_policy()
 
-    opt = parse_args(argv)
-    for k, v in overrides.items():
-        setattr(opt, k, v)
+def check_options(opt: argparse.Namespace) -> None:
+    """Option values that are wrong whatever the model (before anything is loaded)."""
     if not 0.0 <= opt.conf_thres <= 1.0:
         raise UserError(f"--conf-thres must lie in [0, 1], got {opt.conf_thres}")
     if not 0.0 <= opt.iou_thres <= 1.0:
         raise UserError(f"--iou-thres must lie in [0, 1], got {opt.iou_thres}")
     if opt.max_det < 1 or opt.vid_stride < 1:
         raise UserError("--max-det and --vid-stride must be at least 1")
-    from yolo_hornet.ultralytics_glue import restricted_loading
-
-    with restricted_loading(not opt.trust_weights):  # every checkpoint ultralytics loads: weights_only + allow-list
-        return detect_with(opt)
 
 
 def detect_with(opt: argparse.Namespace) -> Path | None:

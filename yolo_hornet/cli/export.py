@@ -16,6 +16,7 @@ from pathlib import Path
 
 from yolo_hornet.ultralytics_glue import precision_args
 
+from .common import add_model_flags, command_parser, run_command
 from .errors import UserError, run_cli
 from .resolve import (
     BUNDLED_WEIGHTS,
@@ -53,11 +54,10 @@ def format_options(opt: argparse.Namespace, data: str) -> dict:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """YOLOv5 export.py flags."""
-    p = argparse.ArgumentParser(
-        prog="export.py",
-        description="Export a YOLO model (HorNet modules available) with ultralytics' exporter. With no arguments: "
+    p = command_parser(
+        "export.py",
+        "Export a YOLO model (HorNet modules available) with ultralytics' exporter. With no arguments: "
         "the bundled yolov8n-hornet to TorchScript and ONNX, next to the weights file.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument(
         "--weights",
@@ -65,9 +65,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="model .pt (ultralytics checkpoint); the bundled one by name is copied here first, as a download would be",
     )
     p.add_argument("--include", nargs="+", default=["torchscript", "onnx"], help="formats: onnx openvino engine ...")
-    p.add_argument("--imgsz", "--img", "--img-size", type=int, default=None, help="image size (default: training)")
+    add_model_flags(p, device="cpu")
     p.add_argument("--batch-size", type=int, default=1, help="batch size")
-    p.add_argument("--device", default="cpu", help="cuda device, i.e. 0, or cpu")
     p.add_argument("--half", action="store_true", help="FP16 export (GPU formats)")
     p.add_argument("--int8", action="store_true", help="INT8 quantization (OpenVINO, TensorRT, TFLite, ...)")
     p.add_argument("--dynamic", action="store_true", help="dynamic input shapes (ONNX, TensorRT, OpenVINO)")
@@ -75,19 +74,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--opset", type=int, default=None, help="ONNX opset version")
     p.add_argument("--nms", action="store_true", help="include NMS in the exported graph")
     p.add_argument("--data", default="", help="calibration dataset YAML for --int8 (default: bundled DigitScenes)")
-    p.add_argument("--trust-weights", action="store_true", help="fully unpickle --weights (only for files you trust)")
     return p.parse_args(argv)
 
 
 def export(argv: list[str] | None = None, **overrides) -> list[Path]:
     """Export; returns the written files/folders, one per ``--include`` format."""
-    from yolo_hornet.ultralytics_glue import cli_offline_policy  # (importing yolo_hornet registers)
 
-    cli_offline_policy()
+    def with_formats(opt: argparse.Namespace) -> list[Path]:
+        return export_with(opt, [f.lower().lstrip(".") for f in opt.include], formats())
 
-    opt = parse_args(argv)
-    for k, v in overrides.items():
-        setattr(opt, k, v)
+    return run_command(parse_args, with_formats, argv, overrides, check_options)
+
+
+def check_options(opt: argparse.Namespace) -> None:
+    """Option values that are wrong whatever the model (before anything is loaded)."""
     known = formats()
     include = [f.lower().lstrip(".") for f in opt.include]
     unknown = [f for f in include if f not in known]
@@ -97,10 +97,6 @@ def export(argv: list[str] | None = None, **overrides) -> list[Path]:
         raise UserError(f"--batch-size must be at least 1, got {opt.batch_size}")
     if opt.half and opt.int8:
         raise UserError("--half and --int8 exclude each other")
-    from yolo_hornet.ultralytics_glue import restricted_loading
-
-    with restricted_loading(not opt.trust_weights):
-        return export_with(opt, include, known)
 
 
 def export_with(opt: argparse.Namespace, include: list[str], known: dict[str, tuple[str, list[str]]]) -> list[Path]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from .common import add_model_flags, add_run_flags, command_parser, run_command
 from .errors import UserError, run_cli
 from .faults import run_training
 from .resolve import (
@@ -34,11 +35,10 @@ from .transfer import transfer_report
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """YOLOv5 train.py flags."""
-    p = argparse.ArgumentParser(
-        prog="train.py",
-        description="Train a YOLO model (HorNet modules available) with the ultralytics engine. With no arguments: "
+    p = command_parser(
+        "train.py",
+        "Train a YOLO model (HorNet modules available) with the ultralytics engine. With no arguments: "
         "fine-tune the bundled yolov8n-hornet on the bundled DigitScenes for 3 epochs at 320 px.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument(
         "--weights",
@@ -51,26 +51,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--hyp", default="", help="hyperparameter YAML (ultralytics keys: lr0, momentum, mosaic, ...)")
     p.add_argument("--epochs", type=int, default=None, help="epochs (default 3 on bundled data, else 100)")
     p.add_argument("--batch-size", type=int, default=16, help="batch size (-1 for autobatch on GPU)")
-    p.add_argument("--imgsz", "--img", "--img-size", type=int, default=None, help="image size (320 bundled, 640)")
+    add_model_flags(p, imgsz="image size (default: 320 on bundled data, else 640)")
     p.add_argument("--rect", action="store_true", help="rectangular training")
     p.add_argument("--resume", nargs="?", const=True, default=False, help="resume most recent or given last.pt")
     p.add_argument("--nosave", action="store_true", help="only save the final checkpoint")
     p.add_argument("--noval", action="store_true", help="only validate after the final epoch")
     p.add_argument("--noplots", action="store_true", help="save no plot files")
     p.add_argument("--cache", nargs="?", const="ram", default=False, help="cache images in ram (default) or disk")
-    p.add_argument("--device", default="", help="cuda device, i.e. 0 or 0,1 (DDP) or cpu")
     p.add_argument("--single-cls", action="store_true", help="train multi-class data as single-class")
     p.add_argument("--optimizer", default="auto", choices=["SGD", "Adam", "AdamW", "auto"], help="optimizer")
     p.add_argument("--workers", type=int, default=8, help="max dataloader workers")
-    p.add_argument("--project", default="runs/train", help="save to project/name")
-    p.add_argument("--name", default="exp", help="save to project/name")
-    p.add_argument("--exist-ok", action="store_true", help="reuse project/name if it exists (nothing is deleted)")
-    p.add_argument(
-        "--trust-weights",
-        action="store_true",
-        help="fully unpickle --weights/--resume files (only for files you trust: a pickle can run code); by default "
-        "only model classes and tensors are loaded",
-    )
+    add_run_flags(p, "runs/train")
     p.add_argument("--cos-lr", action="store_true", help="cosine LR scheduler")
     p.add_argument("--patience", type=int, default=100, help="EarlyStopping patience (epochs without improvement)")
     p.add_argument(
@@ -172,17 +163,7 @@ def resume(opt: argparse.Namespace, project: Path):
 
 def train(argv: list[str] | None = None, **overrides):
     """Run training; ``argv`` as on the command line. Returns the ultralytics trainer metrics (or None)."""
-    from yolo_hornet.ultralytics_glue import cli_offline_policy  # (importing yolo_hornet registers)
-
-    cli_offline_policy()
-
-    opt = parse_args(argv)
-    for k, v in overrides.items():
-        setattr(opt, k, v)
-    from yolo_hornet.ultralytics_glue import restricted_loading
-
-    with restricted_loading(not opt.trust_weights):  # every checkpoint ultralytics loads: weights_only + allow-list
-        return train_with(opt)
+    return run_command(parse_args, train_with, argv, overrides)
 
 
 def train_with(opt: argparse.Namespace):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from yolo_hornet.ultralytics_glue import precision_args
 
+from .common import add_model_flags, add_run_flags, command_parser, run_command
 from .errors import UserError, run_cli
 from .resolve import (
     BUNDLED_WEIGHTS,
@@ -32,52 +33,41 @@ TASKS = ("val", "test", "speed")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """YOLOv5 val.py flags (YOLOv5 defaults where they differ from ultralytics')."""
-    p = argparse.ArgumentParser(
-        prog="val.py",
-        description="Validate a YOLO model (HorNet modules available) with the ultralytics engine. With no "
+    p = command_parser(
+        "val.py",
+        "Validate a YOLO model (HorNet modules available) with the ultralytics engine. With no "
         "arguments: the bundled yolov8n-hornet on the bundled DigitScenes val split, saved to runs/val/exp.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--weights", default=str(BUNDLED_WEIGHTS), help="model .pt (ultralytics checkpoint)")
     p.add_argument("--data", default="", help="dataset YAML (default: bundled DigitScenes)")
-    p.add_argument("--imgsz", "--img", "--img-size", type=int, default=None, help="image size (default: training)")
+    add_model_flags(p)
     p.add_argument("--batch-size", type=int, default=32, help="batch size")
     p.add_argument("--conf-thres", type=float, default=0.001, help="confidence threshold")
     p.add_argument("--iou-thres", type=float, default=0.6, help="NMS IoU threshold (YOLOv5 default; ultralytics 0.7)")
     p.add_argument("--max-det", type=int, default=300, help="max detections per image")
     p.add_argument("--task", default="val", choices=TASKS, help="split to evaluate, or 'speed' for timing only")
-    p.add_argument("--device", default="", help="cuda device, i.e. 0 or cpu")
     p.add_argument("--single-cls", action="store_true", help="treat as single-class dataset")
     p.add_argument("--augment", action="store_true", help="augmented inference")
     p.add_argument("--verbose", action="store_true", help="report mAP by class")
     p.add_argument("--save-txt", action="store_true", help="save results to *.txt")
     p.add_argument("--save-conf", action="store_true", help="save confidences in --save-txt labels")
     p.add_argument("--save-json", action="store_true", help="save a COCO-JSON results file")
-    p.add_argument("--project", default="runs/val", help="save to project/name")
-    p.add_argument("--name", default="exp", help="save to project/name")
-    p.add_argument("--exist-ok", action="store_true", help="reuse project/name if it exists (nothing is deleted)")
+    add_run_flags(p, "runs/val")
     p.add_argument("--half", action="store_true", help="FP16 half-precision inference (CUDA only)")
-    p.add_argument("--trust-weights", action="store_true", help="fully unpickle --weights (only for files you trust)")
     return p.parse_args(argv)
 
 
 def val(argv: list[str] | None = None, **overrides):
     """Validate; returns ultralytics' metrics object (``.box.map50``, ``.box.map``, ``.speed``)."""
-    from yolo_hornet.ultralytics_glue import cli_offline_policy  # (importing yolo_hornet registers)
+    return run_command(parse_args, val_with, argv, overrides, check_options)
 
-    cli_offline_policy()
 
-    opt = parse_args(argv)
-    for k, v in overrides.items():
-        setattr(opt, k, v)
+def check_options(opt: argparse.Namespace) -> None:
+    """Option values that are wrong whatever the model (before anything is loaded)."""
     if not 0.0 <= opt.conf_thres <= 1.0 or not 0.0 <= opt.iou_thres <= 1.0:
         raise UserError(f"--conf-thres and --iou-thres must lie in [0, 1], got {opt.conf_thres}, {opt.iou_thres}")
     if opt.batch_size < 1 or opt.max_det < 1:
         raise UserError("--batch-size and --max-det must be at least 1")
-    from yolo_hornet.ultralytics_glue import restricted_loading
-
-    with restricted_loading(not opt.trust_weights):
-        return val_with(opt)
 
 
 def val_with(opt: argparse.Namespace):
