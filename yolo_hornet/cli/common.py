@@ -50,8 +50,10 @@ def run_command(
 ):
     """The opening of every script: the offline policy of our commands, parse ``argv``, apply ``overrides`` (the
     Python API's keywords), ``check`` the options, then ``body(opt)`` with every checkpoint ultralytics loads
-    restricted unless ``--trust-weights``."""
+    restricted unless ``--trust-weights``, and SIGTERM stopping it as Ctrl-C does (exit 143 instead of 130)."""
     from yolo_hornet.ultralytics_glue import cli_offline_policy, restricted_loading
+
+    from .faults import sigterm_interrupts
 
     cli_offline_policy()
     opt = parse_args(argv)
@@ -59,5 +61,5 @@ def run_command(
         setattr(opt, key, value)
     if check is not None:
         check(opt)
-    with restricted_loading(not opt.trust_weights):
+    with sigterm_interrupts(), restricted_loading(not opt.trust_weights):
         return body(opt)
