@@ -118,9 +118,40 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
     check_detector_file(opt.weights, opt.trust_weights)
     kind, total = check_source(str(opt.source))
     check_device(opt.device)
+    model = load_model(opt)
+    show = opt.view_img
+    if show and not display_available():
+        print("--view-img: no display available, not showing a window; results are still saved", file=sys.stderr)
+        show = False
+    saving = not opt.nosave or opt.save_txt or opt.save_crop
+    run = reserve_run(project, opt.name, opt.exist_ok) if saving else None
+    where = dict(project=str(run.path.parent if run else project), name=run.path.name if run else opt.name)
+    stream = model.predict(**predict_args(opt, model_imgsz(model, opt.imgsz)), **where)
+    start = time.perf_counter()
+    try:
+        frames, detections, save_dir = show_progress(stream, opt, model, kind, total, show)
+    except (FileNotFoundError, ConnectionError, ValueError) as e:
+        if run:
+            run.discard()
+        raise UserError(f"--source '{opt.source}': {str(e).strip().splitlines()[-1][:300]}") from e
+    if frames == 0:
+        if run:
+            run.discard()
+        raise UserError(f"--source '{opt.source}' gave no frames to process")
+    fps = frames / (time.perf_counter() - start)
+    print(f"{frames} frames, {detections} {'classified' if model.task == 'classify' else 'detections'}, {fps:.1f} FPS")
+    if opt.nosave and not opt.save_txt and not opt.save_crop:
+        return None
+    print(f"results saved to {save_dir}")
+    return save_dir
+
+
+def load_model(opt: argparse.Namespace):
+    """The ``ultralytics.YOLO`` of ``--weights`` (the task follows the checkpoint or an exported model's metadata),
+    labelled with ``--data``'s class names if given; checks ``--classes`` against it."""
     from ultralytics import YOLO
 
-    model = YOLO(opt.weights)  # the task follows the checkpoint (or an exported model's metadata)
+    model = YOLO(opt.weights)
     names = class_names(opt.data) or model.names
     if opt.data:
         if len(names) != len(model.names):
@@ -130,14 +161,12 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
         bad = [c for c in opt.classes if c not in range(len(names))]
         if bad:
             raise UserError(f"--classes {bad} out of range: this model has classes 0..{len(names) - 1}")
-    imgsz = model_imgsz(model, opt.imgsz)
-    show = opt.view_img
-    if show and not display_available():
-        print("--view-img: no display available, not showing a window; results are still saved", file=sys.stderr)
-        show = False
-    saving = not opt.nosave or opt.save_txt or opt.save_crop
-    run = reserve_run(project, opt.name, opt.exist_ok) if saving else None
-    stream = model.predict(
+    return model
+
+
+def predict_args(opt: argparse.Namespace, imgsz: int) -> dict:
+    """ultralytics' predict arguments for the detect.py flags (streamed, quiet: we print our own progress)."""
+    return dict(
         source=str(opt.source),
         stream=True,
         imgsz=imgsz,
@@ -152,8 +181,6 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
         classes=opt.classes,
         agnostic_nms=opt.agnostic_nms,
         augment=opt.augment,
-        project=str(run.path.parent if run else project),
-        name=run.path.name if run else opt.name,
         exist_ok=True,
         line_width=opt.line_thickness,
         show_labels=not opt.hide_labels,
@@ -162,44 +189,34 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
         vid_stride=opt.vid_stride,
         verbose=False,
     )
-    frames, detections, start = 0, 0, time.perf_counter()
+
+
+def show_progress(stream, opt: argparse.Namespace, model, kind: str, total: int | None, show: bool):
+    """Run the prediction stream: a progress line per frame (a terminal) or every 25 frames (a log), the window with
+    an FPS overlay for ``--view-img`` ('q' stops). Returns (frames, detections, save folder)."""
+    frames, detections, start, save_dir = 0, 0, time.perf_counter(), None
     tty = sys.stdout.isatty()
-    save_dir = None
-    try:
-        for result in stream:
-            frames += 1
-            n, found = result_summary(result)
-            detections += n
-            fps = frames / max(time.perf_counter() - start, 1e-9)
-            of = f"/{total}" if total and kind == "video" else ""
-            line = f"frame {frames}{of}  {found}  {fps:5.1f} FPS  {Path(result.path).name}"
-            if tty:
-                print("\r" + line, end="", flush=True)
-            elif frames == 1 or frames % 25 == 0 or frames == total:
-                print(line, flush=True)
-            if show:
-                im = result.plot(line_width=opt.line_thickness)
-                cv2.putText(im, f"{fps:.1f} FPS", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 255, 0), 2)
-                cv2.imshow("yolo_hornet detect", im)
-                if cv2.waitKey(1) & 0xFF == ord("q"):
-                    break
-            save_dir = Path(model.predictor.save_dir)
-    except (FileNotFoundError, ConnectionError, ValueError) as e:
-        if run:
-            run.discard()
-        raise UserError(f"--source '{opt.source}': {str(e).strip().splitlines()[-1][:300]}") from e
+    for result in stream:
+        frames += 1
+        n, found = result_summary(result)
+        detections += n
+        fps = frames / max(time.perf_counter() - start, 1e-9)
+        of = f"/{total}" if total and kind == "video" else ""
+        line = f"frame {frames}{of}  {found}  {fps:5.1f} FPS  {Path(result.path).name}"
+        if tty:
+            print("\r" + line, end="", flush=True)
+        elif frames == 1 or frames % 25 == 0 or frames == total:
+            print(line, flush=True)
+        save_dir = Path(model.predictor.save_dir)
+        if show:
+            im = result.plot(line_width=opt.line_thickness)
+            cv2.putText(im, f"{fps:.1f} FPS", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (0, 255, 0), 2)
+            cv2.imshow("yolo_hornet detect", im)
+            if cv2.waitKey(1) & 0xFF == ord("q"):
+                break
     if tty:
         print()
-    if frames == 0:
-        if run:
-            run.discard()
-        raise UserError(f"--source '{opt.source}' gave no frames to process")
-    fps = frames / (time.perf_counter() - start)
-    print(f"{frames} frames, {detections} {'classified' if model.task == 'classify' else 'detections'}, {fps:.1f} FPS")
-    if opt.nosave and not opt.save_txt and not opt.save_crop:
-        return None
-    print(f"results saved to {save_dir}")
-    return save_dir
+    return frames, detections, save_dir
 
 
 def main(argv: list[str] | None = None) -> int:
