@@ -124,3 +124,54 @@ def cli(script: str, args: list[str], cwd: Path, timeout: int = 600) -> subproce
         cwd=cwd,
         env=guarded_env(cwd),
     )
+
+
+def make_alive_(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Bring a fresh model's HorNet parts to life for equality checks between two forms of it (ONNX, OpenVINO,
+    TorchScript, fused, reloaded, DDP worker): layer scales ``gamma1``/``gamma2`` ~ N(0, 0.5) instead of 1e-6 (at
+    1e-6 both HorBlock branches change the output by ~1e-6, far under any tolerance, so a dropped block passes),
+    our modules' biases ~ N(0, 0.1), and the class-score biases of a detection head at 0 so that scores are O(1)
+    (a fresh head's ~1e-4 scores pass any absolute check). Returns ``model``."""
+    from yolo_hornet.ultralytics_glue import our_classes
+
+    ours = tuple(set(our_classes().values()))
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in model.modules():
+            if not isinstance(m, ours):
+                continue
+            for name, p in m.named_parameters():
+                if name.split(".")[-1] in {"gamma1", "gamma2"}:
+                    p.copy_(torch.randn(p.shape, generator=gen) * 0.5)
+                elif name.endswith("bias"):
+                    p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
+        for m in model.modules():
+            for head in ("cv3", "one2one_cv3"):
+                for branch in getattr(m, head, None) or []:
+                    last = [c for c in branch.modules() if isinstance(c, torch.nn.Conv2d)][-1]
+                    if last.bias is not None:
+                        last.bias.zero_()
+    return model
+
+
+def hornet_share(model: torch.nn.Module, x: torch.Tensor) -> float:
+    """How much the HorBlocks' residual branches move ``model(x)``'s first output (relative max change when their
+    layer scales are zeroed): an equality check is only meaningful when this is far above its tolerance."""
+    from yolo_hornet import HorBlock
+
+    def first(out):
+        return out if isinstance(out, torch.Tensor) else first(out[0])
+
+    with torch.no_grad():
+        ref = first(model(x)).clone()
+        saved = []
+        for m in model.modules():
+            if isinstance(m, HorBlock) and m.gamma1 is not None:
+                saved.append((m, m.gamma1.clone(), m.gamma2.clone()))
+                m.gamma1.zero_()
+                m.gamma2.zero_()
+        off = first(model(x))
+        for m, g1, g2 in saved:
+            m.gamma1.copy_(g1)
+            m.gamma2.copy_(g2)
+    return ((ref - off).abs().max() / ref.abs().max().clamp_min(1e-12)).item()

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
-from conftest import DETECT_YAMLS, scale_n_cfg
+from conftest import DETECT_YAMLS, hornet_share, make_alive_, scale_n_cfg
 from ultralytics import YOLO
 
-import yolo_hornet  # noqa: F401
+from yolo_hornet import HorBlock
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
@@ -23,6 +23,7 @@ def compare(onnx_out: np.ndarray, torch_out: np.ndarray):
 def test_onnx_matches_pytorch(tmp_path, name):
     torch.manual_seed(0)
     model = YOLO(str(scale_n_cfg(tmp_path, name)))
+    make_alive_(model.model)
     f = model.export(format="onnx", imgsz=IMGSZ)
     graph = onnx.load(f)
     ops = {n.op_type for n in graph.graph.node}
@@ -32,12 +33,15 @@ def test_onnx_matches_pytorch(tmp_path, name):
     got = sess.run(None, {sess.get_inputs()[0].name: x})[0]
     with torch.no_grad():
         ref = model.model.eval()(torch.from_numpy(x))[0].numpy()
+    if any(isinstance(m, HorBlock) for m in model.model.modules()):  # (gnConv/HorFPN-only files have no gate)
+        assert hornet_share(model.model, torch.from_numpy(x)) > 1e-2  # the HorBlocks really move the output
     compare(got, ref)
 
 
 def test_torchscript_export_runs(tmp_path):
     torch.manual_seed(0)
     model = YOLO(str(scale_n_cfg(tmp_path, "gf")))
+    make_alive_(model.model)
     f = model.export(format="torchscript", imgsz=IMGSZ)
     ts = torch.jit.load(f)
     x = torch.rand(1, 3, IMGSZ, IMGSZ)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import DETECT_YAMLS, REPO, scale_n_cfg
+from conftest import DETECT_YAMLS, REPO, make_alive_, scale_n_cfg
 from ultralytics import YOLO
 
 import yolo_hornet  # noqa: F401
@@ -39,6 +39,7 @@ def run_openvino(folder: str, x: np.ndarray) -> np.ndarray:
 def test_openvino_fp32_matches_pytorch(tmp_path, name):
     torch.manual_seed(0)
     model = YOLO(str(scale_n_cfg(tmp_path, name)))
+    make_alive_(model.model)
     folder = model.export(format="openvino", imgsz=IMGSZ, verbose=False)
     x = np.random.default_rng(0).random((1, 3, IMGSZ, IMGSZ), dtype=np.float32)
     got = run_openvino(folder, x)

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 import torch
-from conftest import YAML_DIR
+from conftest import YAML_DIR, make_alive_
 from ultralytics import YOLO
 
 import yolo_hornet  # noqa: F401
@@ -25,6 +25,7 @@ print(type(net.model[{row}]).__module__)
 @pytest.mark.parametrize("name,row", [("yolov8n-hornet.yaml", 6), ("yolov8n-hornet-backbone.yaml", 0)])
 def test_saved_model_reloads_in_fresh_process(tmp_path, name, row):
     model = YOLO(str(YAML_DIR / name))
+    make_alive_(model.model)
     path = tmp_path / "model.pt"
     model.save(path)
     x = torch.rand(1, 3, 160, 192)

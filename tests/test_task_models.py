@@ -4,7 +4,7 @@ NMS-free end-to-end head included) and restricted loading give the same outputs 
 import numpy as np
 import pytest
 import torch
-from conftest import TASK_YAMLS, YAML_DIR, scale_n_cfg
+from conftest import TASK_YAMLS, YAML_DIR, make_alive_, scale_n_cfg
 from reference_hornet import randomize_
 from ultralytics import YOLO
 
@@ -109,6 +109,7 @@ def test_onnx_matches_pytorch(tmp_path, name, nms):
     model = YOLO(str(scale_n_cfg(tmp_path, name)))
     if nms is False:
         spread_scores_(model.model)
+    make_alive_(model.model)
     size = 64 if "-cls" in name else 160
     f = model.export(format="onnx", imgsz=size, nms=nms, verbose=False)
     sess = ort.InferenceSession(f, providers=["CPUExecutionProvider"])
