@@ -34,7 +34,7 @@ def test_ddp_state_rebuilds_in_fresh_worker(tmp_path, how):
     from ultralytics import YOLO
     from ultralytics.utils import dist
 
-    from yolo_hornet.ultralytics_glue import cli_offline_policy, local_font
+    from yolo_hornet.ultralytics_glue import cli_offline_policy, local_font, materialize_model
 
     cli_offline_policy()  # as train.py does; the generated worker script then applies it too
 
@@ -46,8 +46,9 @@ def test_ddp_state_rebuilds_in_fresh_worker(tmp_path, how):
     args = dict(model=cfg, data=str(data), epochs=1, imgsz=64, device="cpu", project=str(tmp_path), name="ddp")
     trainer = model._smart_load("trainer")(overrides=args, _callbacks=model.callbacks)
     assert isinstance(trainer.model, str)  # what ultralytics hands to its DDP launcher for a YAML start
+    materialize_model(trainer)  # what the wrapper does first, here so that the module it sends can be made live
+    make_alive_(trainer.model)
     script = dist.generate_ddp_file(trainer)  # ultralytics' own function (wrapped by yolo_hornet)
-    make_alive_(trainer.model)  # (the module the worker unpickles is this object: live HorBlocks travel with it)
     state = Path(script).with_suffix(".pt")
     try:
         assert "import yolo_hornet" in Path(script).read_text() and "cli_offline_policy()" in Path(script).read_text()

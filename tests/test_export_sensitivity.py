@@ -27,6 +27,7 @@ def drop_horblocks_when(monkeypatch, exporting) -> None:
 
 
 def onnx_vs_torch(tmp_path, alive: bool) -> tuple[np.ndarray, np.ndarray]:
+    tmp_path.mkdir()
     torch.manual_seed(0)
     model = YOLO(str(scale_n_cfg(tmp_path, "yolov8-hornet.yaml")))
     if alive:

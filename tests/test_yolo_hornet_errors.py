@@ -73,3 +73,11 @@ def test_help_is_ours_and_fast(tmp_path):
     for needle in ("trust_weights", "digitscenes.yaml", "yolov8n-hornet.pt", "doctor"):
         assert needle in out.stdout
     assert not Path(tmp_path / "runs").exists()
+
+
+def test_offline_defaults_only_for_model_modes():
+    from yolo_hornet.cli.yolo import with_defaults
+
+    assert with_defaults(["settings", "datasets_dir=/x"]) == ["settings", "datasets_dir=/x"]  # ultralytics' own
+    assert with_defaults(["train"]) == ["train", "model=yolov8n-hornet.pt", "data=digitscenes.yaml"]
+    assert with_defaults(["predict", "model=a.pt", "source=b.jpg"]) == ["predict", "model=a.pt", "source=b.jpg"]

@@ -59,6 +59,7 @@ def as_key(error: UserError, flag: str, key: str) -> UserError:
     return UserError(text.replace("add --trust-weights", f"add {TRUST}=True"))
 
 
+MODEL_MODES = {"train", "val", "predict", "track", "export", "benchmark"}
 MODES_WITH_DATA = {"train", "val"}
 
 
@@ -72,6 +73,8 @@ def with_defaults(args: list[str]) -> list[str]:
     ``yolo26n.pt``, is a download) and, for train and val, ``data=digitscenes.yaml`` (``coco8.yaml`` is one too)."""
     keys = {a.partition("=")[0] for a in args if "=" in a}
     modes = {a for a in args if "=" not in a}
+    if not modes & MODEL_MODES:  # settings, cfg, checks, version, ...: ultralytics' own special commands
+        return args
     if resuming(args) and "model" not in keys:
         raise UserError("resume=True needs model=path/to/last.pt of the run to continue")
     extra = [] if "model" in keys or "cfg" in keys else ["model=yolov8n-hornet.pt"]
