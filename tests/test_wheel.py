@@ -31,6 +31,7 @@ def venv(tmp_path_factory) -> Path:
     wheel = next((root / "dist").glob("yolo_hornet-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "yolo_hornet/assets/weights/yolov8n-hornet.pt" in names and "yolo_hornet/cfg/yolo11-hornet.yaml" in names
+    assert "yolo_hornet/assets/weights/yolov8n-seg-hornet.pt" in names  # the bundled segmentation weights too
     assert "yolo_hornet/assets/demo/digits_demo.mp4" in names and "yolo_hornet_cli.py" in names
     env = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
