@@ -49,6 +49,30 @@ def test_openvino_fp32_matches_pytorch(tmp_path, name):
     assert np.abs(got[:, 4:] - want[:, 4:]).max() <= 1e-4
 
 
+@pytest.mark.parametrize(
+    "name", ["yolov8-seg-hornet.yaml", "yolo11-pose-hornet.yaml", "yolov8-obb-hornet.yaml", "yolo11-cls-hornet.yaml"]
+)
+def test_openvino_fp32_matches_pytorch_for_every_task(tmp_path, name):
+    """One model of each task besides detection, with live HorNet parts: every OpenVINO output equals PyTorch's."""
+    from test_task_models import close, tensors
+
+    torch.manual_seed(0)
+    model = YOLO(str(scale_n_cfg(tmp_path, name)))
+    make_alive_(model.model)
+    size = 64 if "-cls" in name else IMGSZ
+    folder = model.export(format="openvino", imgsz=size, verbose=False)
+    x = np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)
+    core = ov.Core()
+    compiled = core.compile_model(core.read_model(next(Path(folder).glob("*.xml"))), "CPU",
+                                  {"INFERENCE_PRECISION_HINT": "f32"})  # fmt: skip
+    result = compiled([x])
+    got = [torch.from_numpy(np.asarray(result[o])) for o in compiled.outputs]
+    with torch.no_grad():
+        want = model.model.eval()(torch.from_numpy(x))
+    want = [want] if isinstance(want, torch.Tensor) else tensors(want[0] if isinstance(want, tuple) else want)
+    close(got, want[: len(got)], rel=1e-4)
+
+
 @pytest.mark.skipif(importlib.util.find_spec("nncf") is None, reason="nncf not installed")
 def test_openvino_int8_keeps_the_detections(tmp_path):
     data = write_dataset(tmp_path / "ds", train=2, val=16, imgsz=160, seed=11)

@@ -77,3 +77,20 @@ def test_installed_package_from_an_empty_folder(venv, tmp_path):
         tmp_path)  # fmt: skip
     assert (tmp_path / "yolov8n-hornet.onnx").stat().st_size > 1e6  # next to the copied weights, here
     assert not list(venv.rglob("*.onnx"))  # nothing written into the installed package
+
+
+def test_installed_yolov5_style_commands(venv, tmp_path):
+    """yolo-hornet-train, -val and -export of the installed package, once each, from an empty folder."""
+    from yolo_hornet.data.digitscenes import write_dataset
+
+    data = write_dataset(tmp_path / "digits", train=8, val=4, imgsz=64, seed=6)
+    bin_ = venv / "bin"
+    run(venv, [str(bin_ / "yolo-hornet-train"), "--cfg", "yolov8n-hornet.yaml", "--data", str(data), "--epochs", "1",
+               "--imgsz", "64", "--batch-size", "4", "--workers", "0", "--noplots"], tmp_path)  # fmt: skip
+    best = tmp_path / "runs" / "train" / "exp" / "weights" / "best.pt"
+    out = run(venv, [str(bin_ / "yolo-hornet-val"), "--weights", str(best), "--data", str(data), "--imgsz", "64"],
+              tmp_path)  # fmt: skip
+    assert "mAP50" in out.stdout and (tmp_path / "runs" / "val" / "exp").is_dir()
+    run(venv, [str(bin_ / "yolo-hornet-export"), "--weights", str(best), "--include", "onnx", "--imgsz", "64"],
+        tmp_path)  # fmt: skip
+    assert best.with_suffix(".onnx").stat().st_size > 1e6
