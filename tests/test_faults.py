@@ -366,3 +366,51 @@ def test_our_checkpoints_load_under_ultralytics_safe_load(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.split()[-1] == "10"
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_interrupt_leaves_best_pt_as_it_was(tmp_path, data, monkeypatch, signal_name):
+    """Ctrl-C or SIGTERM in epoch 3 (raised as in the real handlers): best.pt is byte-identical to the one the
+    validated epochs wrote, last.pt holds epoch 2, the exit code is 130 or 143."""
+    from yolo_hornet.cli.faults import Terminated
+
+    project = tmp_path / "runs"
+    best = project / "exp" / "weights" / "best.pt"
+    seen = {}
+    preprocess = SafeTrainer.preprocess_batch
+
+    def failing(self, batch):
+        if self.epoch == 2:
+            seen["best"] = digest(best)  # what the validated epochs 1-2 left
+            raise Terminated() if signal_name == "SIGTERM" else KeyboardInterrupt()
+        return preprocess(self, batch)
+
+    monkeypatch.setattr(SafeTrainer, "preprocess_batch", failing)
+    rc = train_main(base_args(data, project, 4))
+    assert rc == (143 if signal_name == "SIGTERM" else 130)
+    assert digest(best) == seen["best"] and ckpt_epoch(project / "exp" / "weights" / "last.pt") == 1
+    assert sorted(p.name for p in best.parent.iterdir()) == ["best.pt", "last.pt"]  # no staging or temp files
+
+
+def test_epoch_checkpoints_and_final_strip_are_atomic(tmp_path, data, monkeypatch, capsys):
+    """--save-period 1 writes epochN.pt through the staging folder; a final optimizer strip that dies half way
+    leaves the previous (unstripped, complete) last.pt, and a normal end strips it."""
+    import ultralytics.engine.trainer as engine
+
+    project = tmp_path / "runs"
+    original = engine.strip_optimizer
+
+    def dies_half_way(f, s="", updates=None):
+        Path(s or f).write_bytes(Path(f).read_bytes()[:100])
+        raise OSError(errno.ENOSPC, "No space left on device", str(s or f))
+
+    monkeypatch.setattr(engine, "strip_optimizer", dies_half_way)
+    train_main([*base_args(data, project, 2), "--save-period", "1"])
+    weights = project / "exp" / "weights"
+    assert sorted(p.name for p in weights.iterdir()) == ["best.pt", "epoch0.pt", "epoch1.pt", "last.pt"]
+    assert ckpt_epoch(weights / "last.pt") == 1  # complete and not stripped: the strip never replaced it
+    assert ckpt_epoch(weights / "epoch0.pt") == 0 and ckpt_epoch(weights / "epoch1.pt") == 1
+    monkeypatch.setattr(engine, "strip_optimizer", original)
+    assert train_main([*base_args(data, project, 1), "--name", "ok"]) == 0
+    assert ckpt_epoch(project / "ok" / "weights" / "last.pt") == -1  # stripped at the end (epoch -1)
+    assert sorted(p.name for p in (project / "ok" / "weights").iterdir()) == ["best.pt", "last.pt"]
