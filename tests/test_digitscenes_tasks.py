@@ -83,3 +83,33 @@ def test_command_line_task(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         main(["--task", "depth", "--out", str(tmp_path / "q")])
     assert info.value.code == 2 and "invalid choice: 'depth'" in capsys.readouterr().err
+
+
+def polygon_mask(poly: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Pixels inside or on the polygon (its vertices are pixel centres of the outermost ink, as findContours gives)."""
+    import cv2
+
+    canvas = np.zeros(shape, np.uint8)
+    cv2.fillPoly(canvas, [np.round(poly).astype(np.int32)], 1)
+    return canvas.astype(bool)
+
+
+def test_segment_polygons_follow_the_ink_not_the_box():
+    """For 300 digits of the sheet: the outline holds (nearly) all ink (the largest connected stroke: a few digits
+    with a far-off fragment keep less), and it is not the bounding rectangle: its area is well under the ink box for
+    most digits (a polygon equal to the box would fail here)."""
+    from yolo_hornet.data.digitscenes import ink_outline, load_digits
+
+    cells = load_digits().reshape(-1, 20, 20)[::17][:300].astype(np.float64) / 255
+    inside, ratio = [], []
+    for alpha in cells:
+        ink = alpha > 0.35
+        if ink.sum() < 5:
+            continue
+        mask = polygon_mask(ink_outline(alpha), alpha.shape)
+        inside.append((mask & ink).sum() / ink.sum())
+        ys, xs = np.nonzero(ink)
+        ratio.append(mask.sum() / ((ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1)))
+    assert len(inside) > 250
+    assert np.median(inside) >= 0.95 and np.percentile(inside, 10) >= 0.9, np.percentile(inside, [10, 50])
+    assert np.median(ratio) < 0.85 and np.mean(np.array(ratio) < 0.95) > 0.8, np.median(ratio)
