@@ -141,7 +141,9 @@ def resolve_freeze(values: list[str] | None, model) -> int | list | None:
         out += (
             [row] if not k else [f"{row}.{part}.{j}" for j in range(stages) for part in ("downsample_layers", "stages")]
         )
-    return out[0] if len(out) == 1 and isinstance(out[0], int) else out
+    # a single number N means "the first N rows" (ultralytics' int); 'hornet' gives the row's index in a list, so
+    # that a HorNet row 0 is frozen rather than read as "freeze 0 rows"
+    return out[0] if len(values) == 1 and values[0].lstrip("-").isdigit() else out
 
 
 def resume(opt: argparse.Namespace, project: Path):
