@@ -35,7 +35,7 @@ def run_openvino(folder: str, x: np.ndarray) -> np.ndarray:
     return compiled([x])[compiled.outputs[0]]
 
 
-@pytest.mark.parametrize("name", [*DETECT_YAMLS, "gf"])
+@pytest.mark.parametrize("name", [*DETECT_YAMLS, "gf", "yolov8-hornet-tiny.yaml"])  # (+ the official HorNet-T row)
 def test_openvino_fp32_matches_pytorch(tmp_path, name):
     torch.manual_seed(0)
     model = YOLO(str(scale_n_cfg(tmp_path, name)))
