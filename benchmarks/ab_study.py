@@ -343,8 +343,8 @@ def main(argv: list[str] | None = None) -> None:
     if a.latency:
         measure_latency(Path(a.latency_csv))
     elif not a.render:
-        from yolo_hornet.cli.resolve import CHECKOUT_DATA, REPO
         from yolo_hornet.data.digitscenes import write_dataset
+        from yolo_hornet.paths import CHECKOUT_DATA, REPO
 
         scratch = None
         if a.smoke:  # a copy of the bundled split, so that ultralytics' label caches land outside the checkout

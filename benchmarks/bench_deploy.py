@@ -26,7 +26,7 @@ from common import machine, table, time_interleaved, write_section  # noqa: E402
 from ultralytics import YOLO  # noqa: E402
 
 import yolo_hornet  # noqa: E402,F401
-from yolo_hornet.cli.resolve import BUNDLED_WEIGHTS, CHECKOUT_DATA  # noqa: E402
+from yolo_hornet.paths import BUNDLED_WEIGHTS, CHECKOUT_DATA  # noqa: E402
 from yolo_hornet.ultralytics_glue import cli_offline_policy  # noqa: E402
 
 YAML = Path(__file__).resolve().parents[1] / "models" / "yaml"

@@ -40,7 +40,8 @@ def main() -> int:
 
     import yolo_hornet  # noqa: F401
     from yolo_hornet.cli import detect, train
-    from yolo_hornet.cli.resolve import CHECKOUT_DATA, resolve_cfg
+    from yolo_hornet.cli.resolve import resolve_cfg
+    from yolo_hornet.paths import CHECKOUT_DATA
 
     steps = []
     with tempfile.TemporaryDirectory() as tmp:

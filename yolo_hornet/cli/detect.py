@@ -15,13 +15,12 @@ from pathlib import Path
 
 import cv2
 
+from yolo_hornet.paths import BUNDLED_WEIGHTS, DEMO_VIDEO
 from yolo_hornet.ultralytics_glue import precision_args
 
 from .common import add_model_flags, add_run_flags, command_parser, run_command
 from .errors import UserError, run_cli
 from .resolve import (
-    BUNDLED_WEIGHTS,
-    DEMO_VIDEO,
     check_detector_file,
     check_device,
     check_writable,

@@ -14,12 +14,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from yolo_hornet.paths import BUNDLED_WEIGHTS
 from yolo_hornet.ultralytics_glue import precision_args
 
 from .common import add_model_flags, command_parser, run_command
 from .errors import UserError, run_cli
 from .resolve import (
-    BUNDLED_WEIGHTS,
     check_detector_file,
     check_device,
     load_data_yaml,

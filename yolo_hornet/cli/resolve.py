@@ -12,7 +12,7 @@ import torch
 import yaml
 
 from yolo_hornet.bundled import bundled_file
-from yolo_hornet.paths import ASSETS, BUNDLED_WEIGHTS, CFG_DIR, CHECKOUT_DATA, DEMO_VIDEO, PACKAGE, REPO  # noqa: F401
+from yolo_hornet.paths import CFG_DIR, CHECKOUT_DATA
 
 from .errors import UserError
 

@@ -15,11 +15,12 @@ from pathlib import Path
 import torch
 import yaml
 
+from yolo_hornet.paths import BUNDLED_WEIGHTS
+
 from .common import add_model_flags, add_run_flags, command_parser, run_command
 from .errors import UserError, run_cli
 from .faults import run_training
 from .resolve import (
-    BUNDLED_WEIGHTS,
     check_device,
     check_weights_file,
     check_writable,
