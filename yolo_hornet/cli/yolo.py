@@ -88,7 +88,7 @@ def check_arguments(args: list[str], trust: bool) -> list[str]:
     made absolute paths. Raises :class:`UserError`."""
     from yolo_hornet.bundled import bundled_file
 
-    from .resolve import check_device, is_exported, load_checkpoint_file
+    from .resolve import check_device, is_exported, load_checkpoint_file, resolve_data
     from .resume import check_resumable
     from .sources import check_source
 
@@ -107,12 +107,12 @@ def check_arguments(args: list[str], trust: bool) -> list[str]:
                     raise as_key(as_key(e, "model=", "model"), "--resume", "resume=True: model") from e
             elif path.name != value or not official_asset(value):
                 raise UserError(f"model='{value}' not found; give a .pt file, yolov8n-hornet.pt or a ready YAML")
-        elif eq and key == "data" and value.endswith((".yaml", ".yml")) and not Path(value).exists():
-            ours = bundled_file(value) if Path(value).name == value else None
-            if ours:
-                arg = f"data={ours}"
-            elif not stock_dataset(value):
-                raise UserError(f"data='{value}' not found; give the path of a dataset YAML or digitscenes.yaml")
+        elif eq and key == "data" and value.endswith((".yaml", ".yml")):
+            try:
+                arg = f"data={resolve_data(value)}"  # as the scripts: absolute, digitscenes.yaml by name
+            except UserError as e:
+                if not stock_dataset(value):  # (coco8.yaml and the like: ultralytics downloads them)
+                    raise as_key(e, "--data", "data") from e
         elif eq and key == "source" and value:
             try:
                 check_source(value)
