@@ -459,8 +459,9 @@ def our_classes() -> dict[str, type]:
 
 def allow_torchvision_drop_path() -> None:
     """torchvision's ``StochasticDepth`` on the allow-list: HorBlock's drop path in checkpoints saved by yolo_hornet
-    before it had its own ``DropPath``. Run where checkpoints are loaded (our commands, :func:`restricted_loading`),
-    not at import: importing ``torchvision.ops`` costs about 2 s."""
+    before it had its own ``DropPath``. :func:`yolo_hornet.safe_load.safe_load` runs it for a checkpoint that names
+    the class (our commands check every file they are given with it first); never at import, since importing
+    ``torchvision.ops`` costs about 2 s."""
     from torchvision.ops import StochasticDepth
 
     torch.serialization.add_safe_globals([StochasticDepth])
@@ -494,7 +495,6 @@ def restricted_loading(enabled: bool = True) -> Iterator[None]:
     comes back on exit. An ultralytics without its own restricted loader (row ``safe-load-switch``) loads as it
     always does; our commands check every file the user names with :func:`yolo_hornet.safe_load.safe_load` first.
     """
-    allow_torchvision_drop_path()
     if not has_ultralytics_safe_load():
         yield
         return
