@@ -57,14 +57,15 @@ def safe_load(path: str | Path, trust: bool = False) -> Any:
     try:
         if trust:
             return torch.load(path, map_location="cpu", weights_only=False)
-        if any(name.startswith("torchvision.ops.stochastic_depth.") for name in needed_globals(path)):
+        needed = needed_globals(path)  # scanned once, without running anything from the file
+        if any(name.startswith("torchvision.ops.stochastic_depth.") for name in needed):
             allow_torchvision_drop_path()  # HorBlock's drop path as yolo_hornet saved it before its own DropPath
         if has_ultralytics_safe_load():
             from ultralytics.nn.tasks import _SafeLoad
 
             with _SafeLoad.loading(path):  # our classes are on torch's allow-list since import (register())
                 return torch.load(path, map_location="cpu", weights_only=True)
-        torch.serialization.add_safe_globals(allow_list(path))
+        torch.serialization.add_safe_globals(allow_list(needed))
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         if not trust and "weights_only" in str(e) and refused_global(e) != "?":
@@ -86,11 +87,11 @@ def needed_globals(path: str | Path) -> list[str]:
         return []
 
 
-def allow_list(path: str | Path) -> list:
-    """What a restricted load of ``path`` may rebuild, for an ultralytics without its own restricted loader: of the
-    globals the checkpoint names, the ``nn.Module`` classes of torch, torchvision, ultralytics and this package, the
-    loss classes ultralytics defines (older releases pickle a model's criterion), plus the plain data types
-    ultralytics checkpoints hold (its argument namespace, numpy scalars, paths)."""
+def allow_list(needed: list[str]) -> list:
+    """What a restricted load may rebuild, for an ultralytics without its own restricted loader: of the globals a
+    checkpoint names (``needed``, :func:`needed_globals`), the ``nn.Module`` classes of torch, torchvision,
+    ultralytics and this package, the loss classes ultralytics defines (older releases pickle a model's criterion),
+    plus the plain data types ultralytics checkpoints hold (its argument namespace, numpy scalars, paths)."""
     import importlib
     import pathlib
 
@@ -98,7 +99,6 @@ def allow_list(path: str | Path) -> list:
     import torch.nn as nn
     from ultralytics.utils import IterableSimpleNamespace
 
-    needed = needed_globals(path)
     allowed: list = [IterableSimpleNamespace, np.dtype, type(np.dtype(np.float64))]
     scalar = np.float64(0).__reduce__()[0]
     allowed += [(scalar, "numpy.core.multiarray.scalar"), (scalar, "numpy._core.multiarray.scalar")]
