@@ -128,3 +128,19 @@ def test_restricted_reload(run):
     assert any(type(m).__name__ == "HorBlock" for m in model.modules())
     with glue.restricted_loading():
         assert YOLO(str(run / "weights" / "best.pt")).task == "detect"
+
+
+def test_yolo_hornet_command(run, tmp_path, capsys):
+    """``yolo-hornet`` (ultralytics' syntax) on this version: a scaled ready-YAML name trains, and a mistake is one
+    ``error:`` line with nothing left in ``project=``."""
+    from yolo_hornet.cli.yolo import main as yolo_main
+
+    data = run.parent.parent / "digits" / "data.yaml"
+    args = ["train", "model=yolov8n-hornet.yaml", f"data={data}", "epochs=1", "imgsz=64", "batch=4", "workers=0",
+            f"project={tmp_path}", "name=y", "plots=False"]  # fmt: skip
+    assert yolo_main(args) == 0
+    assert YOLO(str(tmp_path / "y" / "weights" / "last.pt")).model.yaml["scale"] == "n"
+    capsys.readouterr()
+    assert yolo_main(["train", "model=yolov8n-hornet.yaml", "data=nope.yaml", f"project={tmp_path / 'bad'}"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("error: data='nope.yaml' not found")
+    assert not (tmp_path / "bad").exists()
