@@ -22,10 +22,14 @@ REPO = Path(__file__).resolve().parents[1]
 YAML_DIR = REPO / "models" / "yaml"
 GUARD = REPO / "tests" / "netguard"
 TASK_SUFFIXES = ("-seg-", "-pose-", "-obb-", "-cls-")
+DENSE_SUFFIXES = ("-sem-", "-depth-")  # semantic segmentation and depth (ultralytics 8.4.1xx)
 ALL_YAMLS = sorted(p.name for p in YAML_DIR.glob("*.yaml"))
 PRESET_YAMLS = [n for n in ALL_YAMLS if n.endswith("-hornet-tiny.yaml")]  # the full HorNet-T at every scale
-DETECT_YAMLS = [n for n in ALL_YAMLS if not any(t in n for t in TASK_SUFFIXES) and n not in PRESET_YAMLS]
+DETECT_YAMLS = [
+    n for n in ALL_YAMLS if not any(t in n for t in TASK_SUFFIXES + DENSE_SUFFIXES) and n not in PRESET_YAMLS
+]
 TASK_YAMLS = [n for n in ALL_YAMLS if any(t in n for t in TASK_SUFFIXES)]  # segment, pose, OBB, classify
+DENSE_YAMLS = [n for n in ALL_YAMLS if any(t in n for t in DENSE_SUFFIXES) and n not in PRESET_YAMLS]
 
 sys.path.insert(0, str(GUARD))
 import netguard  # noqa: E402
@@ -126,12 +130,15 @@ def cli(script: str, args: list[str], cwd: Path, timeout: int = 600) -> subproce
     )
 
 
-def make_alive_(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+def make_alive_(model: torch.nn.Module, seed: int = 0, batch_norm: bool = False) -> torch.nn.Module:
     """Bring a fresh model's HorNet parts to life for equality checks between two forms of it (ONNX, OpenVINO,
     TorchScript, fused, reloaded, DDP worker): layer scales ``gamma1``/``gamma2`` ~ N(0, 0.5) instead of 1e-6 (at
     1e-6 both HorBlock branches change the output by ~1e-6, far under any tolerance, so a dropped block passes),
     our modules' biases ~ N(0, 0.1), and the class-score biases of a detection head at 0 so that scores are O(1)
-    (a fresh head's ~1e-4 scores pass any absolute check). Returns ``model``."""
+    (a fresh head's ~1e-4 scores pass any absolute check); a semantic head's class logits likewise, centred per
+    class; a depth head's last conv gives log-depths of std 0.5 (a fresh one saturates its clamp: a constant map).
+    ``batch_norm``: the BatchNorm statistics are set from one batch of random images first, so that every map is
+    O(1) (a fresh deep model's maps shrink layer by layer to ~1e-4, under any absolute tolerance). Returns ``model``."""
     from ultralytics.nn.modules.head import Detect
 
     from yolo_hornet.ultralytics_glue import our_classes
@@ -147,6 +154,17 @@ def make_alive_(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
                     p.copy_(torch.randn(p.shape, generator=gen) * 0.5)
                 elif name.endswith("bias"):
                     p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
+        if batch_norm:
+            norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+            for m in norms:
+                m.reset_running_stats()
+                m.momentum = None  # a plain average over the batches seen: here, the one batch
+            was_training = model.training
+            model.train()
+            model(torch.rand(2, 3, 64, 64, generator=gen))
+            model.train(was_training)
+            for m in norms:
+                m.momentum = 0.03  # ultralytics' value
         class_convs = [
             [c for c in branch.modules() if isinstance(c, torch.nn.Conv2d)][-1]
             for m in model.modules()
@@ -154,11 +172,23 @@ def make_alive_(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
             for head in ("cv3", "one2one_cv3")
             for branch in getattr(m, head, None) or []
         ]
-        for conv in class_convs:  # class logits of std ~1 on a random image: scores spread over (0, 1), unsaturated
+        centre = set()
+        target = dict.fromkeys(class_convs, 1.0)  # class logits of std ~1: scores spread over (0, 1), unsaturated
+        for m in model.modules():  # a depth head's log-depth of std ~0.5, inside its clamp [-4, 5] (else constant)
+            if type(m).__name__ == "Depth" and isinstance(getattr(m, "head", None), torch.nn.Sequential):
+                target[m.head[-1]] = 0.5
+            if type(m).__name__ == "SemanticSegment":  # class logits of std 1 around 0 per class: the class map
+                target[m.classifier[-1]] = 1.0  # follows the features (not the same offset-led class everywhere)
+                centre.add(m.classifier[-1])
+        for conv in target:
             conv.bias.zero_()
-        if class_convs:
-            seen = {}
-            hooks = [c.register_forward_hook(lambda mod, i, o: seen.__setitem__(mod, o.std())) for c in class_convs]
+        if target:
+            seen, means = {}, {}
+
+            def record(mod, inputs, out):
+                seen[mod], means[mod] = out.std(), out.mean((0, 2, 3))
+
+            hooks = [c.register_forward_hook(record) for c in target]
             was_training = model.training
             model.eval()
             try:
@@ -167,8 +197,11 @@ def make_alive_(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
                 model.train(was_training)
                 for h in hooks:
                     h.remove()
-            for conv in class_convs:
-                conv.weight.div_(seen[conv].clamp_min(1e-12))
+            for conv, std in target.items():
+                gain = std / seen[conv].clamp_min(1e-12)
+                conv.weight.mul_(gain)
+                if conv in centre:
+                    conv.bias.copy_(-means[conv] * gain)
     return model
 
 

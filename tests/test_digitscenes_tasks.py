@@ -81,8 +81,12 @@ def test_command_line_task(tmp_path, capsys):
     d = yaml.safe_load((tmp_path / "p" / "data.yaml").read_text())
     assert d["kpt_shape"] == [4, 3] and d["flip_idx"] == [1, 0, 3, 2] and d["nc"] == 10
     with pytest.raises(SystemExit) as info:
-        main(["--task", "depth", "--out", str(tmp_path / "q")])
-    assert info.value.code == 2 and "invalid choice: 'depth'" in capsys.readouterr().err
+        main(["--task", "panoptic", "--out", str(tmp_path / "q")])
+    assert info.value.code == 2 and "invalid choice: 'panoptic'" in capsys.readouterr().err
+    assert main(["--task", "depth", "--out", str(tmp_path / "d"), "--train", "1", "--val", "1", "--imgsz", "64"]) == 0
+    d = yaml.safe_load((tmp_path / "d" / "data.yaml").read_text())
+    assert d["depth_scale"] == 1000 and d["names"] == {0: "depth"}
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["data.yaml", "depth", "images"]
 
 
 def polygon_mask(poly: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""The YOLO12/YOLO26 detect YAMLs and the segment/pose/OBB/classify YAMLs of YOLOv8, YOLO11 and YOLO26.
+"""The YOLO12/YOLO26 detect YAMLs, the segment/pose/OBB/classify YAMLs of YOLOv8, YOLO11 and YOLO26, and YOLO26's
+semantic segmentation and depth YAMLs.
 
 Each file is checked against the stock ultralytics YAML it modifies: identical except backbone rows 6 and 8
 (C2fHB), the same task inferred from the head, the same output shapes at every scale, parameters within 10%.
@@ -10,17 +11,21 @@ import pytest
 import torch
 import ultralytics
 import yaml
-from conftest import ALL_YAMLS, PRESET_YAMLS, TASK_YAMLS, YAML_DIR
+from conftest import ALL_YAMLS, DENSE_YAMLS, PRESET_YAMLS, TASK_YAMLS, YAML_DIR
 from ultralytics import YOLO
 
 import yolo_hornet  # noqa: F401
 
 STOCK_DIR = Path(ultralytics.__file__).parent / "cfg" / "models"
 FAMILY_DIR = {"yolov8": "v8", "yolo11": "11", "yolo12": "12", "yolo26": "26"}
-TASKS = {"": "detect", "-seg": "segment", "-pose": "pose", "-obb": "obb", "-cls": "classify"}
-NEW = ["yolo12-hornet.yaml", "yolo26-hornet.yaml"] + [
-    f"{fam}{t}-hornet.yaml" for fam in ("yolov8", "yolo11", "yolo26") for t in ("-seg", "-pose", "-obb", "-cls")
-]
+TASKS = {"": "detect", "-seg": "segment", "-pose": "pose", "-obb": "obb", "-cls": "classify", "-sem": "semantic",
+         "-depth": "depth"}  # fmt: skip
+DENSE = ["yolo26-sem-hornet.yaml", "yolo26-depth-hornet.yaml"]  # the two tasks of ultralytics 8.4.1xx
+NEW = (
+    ["yolo12-hornet.yaml", "yolo26-hornet.yaml"]
+    + [f"{fam}{t}-hornet.yaml" for fam in ("yolov8", "yolo11", "yolo26") for t in ("-seg", "-pose", "-obb", "-cls")]
+    + DENSE
+)
 REPEATS = {("yolov8-cls-hornet.yaml", 8): 4}  # documented in that file's header (parameters within 10%)
 
 
@@ -51,10 +56,16 @@ def n_params(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def test_all_fourteen_present():
-    assert set(NEW) <= set(ALL_YAMLS) and len(NEW) == 14
-    assert set(TASK_YAMLS) == set(NEW) - {"yolo12-hornet.yaml", "yolo26-hornet.yaml"}
-    assert PRESET_YAMLS == ["yolo11-hornet-tiny.yaml", "yolo26-hornet-tiny.yaml", "yolov8-hornet-tiny.yaml"]
+def test_all_sixteen_present():
+    assert set(NEW) <= set(ALL_YAMLS) and len(NEW) == 16
+    assert set(TASK_YAMLS) == set(NEW) - {"yolo12-hornet.yaml", "yolo26-hornet.yaml", *DENSE}
+    assert DENSE_YAMLS == sorted(DENSE)
+    assert PRESET_YAMLS == [
+        "yolo11-hornet-tiny.yaml",
+        "yolo26-hornet-tiny.yaml",
+        "yolo26-sem-hornet-tiny.yaml",
+        "yolov8-hornet-tiny.yaml",
+    ]
 
 
 @pytest.mark.parametrize("name", NEW)

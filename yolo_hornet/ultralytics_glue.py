@@ -248,11 +248,12 @@ def unscaled_file(path: str | Path) -> Path | None:
 
 
 NEEDS_ULTRALYTICS = {"yolo26": "8.4.0"}  # model family (file-name prefix) -> first ultralytics that builds it
+NEEDS_TASK = {"-sem-": "semantic", "-sem.": "semantic", "-depth-": "depth", "-depth.": "depth"}  # name part -> task
 
 
 def check_family_version(path: str | Path) -> None:
-    """Raise one clear ValueError when the YAML's family (``yolo26*.yaml``) needs a newer ultralytics than this one
-    (instead of a TypeError deep in parse_model)."""
+    """Raise one clear ValueError when the YAML's family (``yolo26*.yaml``) or task (``*-sem-*``, ``*-depth-*``)
+    needs a newer ultralytics than this one (instead of a TypeError or KeyError deep in parse_model)."""
     name = Path(path).name
     for prefix, needed in NEEDS_ULTRALYTICS.items():
         if name.startswith(prefix) and Version(ultralytics.__version__) < Version(needed):
@@ -260,6 +261,14 @@ def check_family_version(path: str | Path) -> None:
                 f"{name} is a {prefix.upper()} model, which needs ultralytics>={needed} ({ultralytics.__version__} "
                 f"is installed): pip install 'ultralytics>={needed}'"
             )
+    from ultralytics.cfg import TASKS
+
+    task = next((t for part, t in NEEDS_TASK.items() if part in name), None)
+    if task and task not in TASKS:
+        raise ValueError(
+            f"{name} is a {task} model, and ultralytics {ultralytics.__version__} has no {task} task (it has "
+            f"{', '.join(sorted(TASKS))}): pip install -U 'ultralytics<={SUPPORTED[1]}'"
+        )
 
 
 def hook_yaml_paths() -> None:

@@ -138,7 +138,8 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
             run.discard()
         raise UserError(f"--source '{opt.source}' gave no frames to process")
     fps = frames / (time.perf_counter() - start)
-    print(f"{frames} frames, {detections} {'classified' if model.task == 'classify' else 'detections'}, {fps:.1f} FPS")
+    done = {"classify": "classified", "semantic": "segmented", "depth": "with depth"}.get(model.task, "detections")
+    print(f"{frames} frames, {detections} {done}, {fps:.1f} FPS")
     if opt.nosave and not opt.save_txt and not opt.save_crop:
         return None
     print(f"results saved to {save_dir}")

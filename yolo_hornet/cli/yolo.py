@@ -93,14 +93,16 @@ def check_arguments(args: list[str], trust: bool) -> list[str]:
     from .sources import check_source
 
     resume = resuming(args)
-    out = []
+    out, task = [], None
     for arg in args:
         key, eq, value = arg.partition("=")
-        if eq and key == "model" and value.endswith((".pt", ".pth")) and not is_exported(value):
+        if eq and key == "model" and value.endswith((".yaml", ".yml")):
+            task = yaml_task(value)
+        elif eq and key == "model" and value.endswith((".pt", ".pth")) and not is_exported(value):
             path = Path(value)
             if path.exists() or bundled_file(path.name) and path.name == value:
                 try:
-                    load_checkpoint_file(value, "model=", trust)  # restricted unless trust_weights=True
+                    task = checkpoint_task(load_checkpoint_file(value, "model=", trust))  # restricted unless trust
                     if resume:
                         check_resumable(path, trust)
                 except UserError as e:
@@ -124,7 +126,45 @@ def check_arguments(args: list[str], trust: bool) -> list[str]:
             except UserError as e:
                 raise as_key(e, "--device", "device") from e
         out.append(arg)
-    return out
+    return check_data_fits(out, task)
+
+
+def yaml_task(cfg: str) -> str | None:
+    """The task of a model YAML (ours by name, ultralytics' stock names, a user's file); None if it cannot be read."""
+    from ultralytics.nn.tasks import guess_model_task, yaml_model_load
+
+    from .resolve import resolve_cfg
+
+    try:
+        return guess_model_task(yaml_model_load(resolve_cfg(cfg)))
+    except Exception:  # noqa: BLE001  (ultralytics reports a bad YAML itself, with its own message)
+        return None
+
+
+def checkpoint_task(ckpt) -> str | None:
+    """The task of a loaded ultralytics checkpoint (None for anything else)."""
+    import torch
+    from ultralytics.nn.tasks import guess_model_task
+
+    model = (ckpt.get("ema") or ckpt.get("model")) if isinstance(ckpt, dict) else None
+    return guess_model_task(model) if isinstance(model, torch.nn.Module) else None
+
+
+def check_data_fits(args: list[str], task: str | None) -> list[str]:
+    """For train and val: check that ``data=`` (a file we can read) suits the model's task, as the scripts do, so
+    that a semantic model with a detection set is one error line before any folder is made."""
+    from .tasks import check_task_data
+
+    values = dict(a.partition("=")[::2] for a in args if "=" in a)
+    task = values.get("task") or task
+    data = values.get("data", "")
+    if task and {a for a in args if "=" not in a} & MODES_WITH_DATA and (Path(data).is_file() or task == "classify"):
+        split = values.get("split", "val")
+        try:
+            check_task_data(data, task, ("train", "val") if "train" in args else (split,))
+        except UserError as e:
+            raise as_key(e, "--data", "data") from e
+    return args
 
 
 def official_asset(name: str) -> bool:

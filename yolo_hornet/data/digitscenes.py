@@ -11,7 +11,8 @@ val digits are unseen writing. Everything follows one seed: the same arguments w
     python -m yolo_hornet.data.digitscenes --task segment --out datasets/digitscenes-seg --train 300 --val 100
 
 ``--task`` picks the labels (:mod:`yolo_hornet.data.task_labels`): detect boxes, segment ink polygons, obb rotated
-frames, pose frame corners as keypoints, classify crops. Pose and OBB scenes keep every digit whole in the image.
+frames, pose frame corners as keypoints, classify crops, semantic class maps of the ink, depth maps of digits on
+cards (:mod:`yolo_hornet.data.dense_maps`). Pose and OBB scenes keep every digit whole in the image.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import cv2
 import numpy as np
 
 from ..paths import ASSETS
-from .task_labels import FLIP_IDX, KPT_SHAPE, TASKS, WHOLE, Digit, box_line, crops, label_lines
+from .dense_maps import DEPTH_SCALE, card_box, card_depth, overlap, write_map
+from .task_labels import BACKGROUND, DENSE, FLIP_IDX, KPT_SHAPE, TASKS, WHOLE, Digit, box_line, crops, label_lines
 
 NAMES = [str(i) for i in range(10)]
 
@@ -127,12 +129,17 @@ class DigitScenes:
         image, objects = self.scene_objects(index, split)
         return image, np.array([[o.cls, *o.box] for o in objects], dtype=np.float32).reshape(-1, 5)
 
-    def scene_objects(self, index: int, split: str = "train", whole: bool = False) -> tuple[np.ndarray, list[Digit]]:
+    def scene_objects(
+        self, index: int, split: str = "train", whole: bool = False, cards: bool = False
+    ) -> tuple[np.ndarray, list[Digit]]:
         """Return (BGR uint8 image (imgsz, imgsz, 3), the pasted digits).
 
         ``whole`` keeps every digit's rotated frame inside the image (for oriented boxes and keypoints, which must
-        lie in the image); otherwise digits may be cut at the border (>= 55% of the box visible). Without
-        ``whole`` the scenes are the detection scenes, unchanged.
+        lie in the image); otherwise digits may be cut at the border (>= 55% of the box visible). ``cards`` (depth
+        scenes) writes each digit on a flat card of plain paper at the distance its height implies
+        (:func:`~yolo_hornet.data.dense_maps.card_depth`), and only lets a card cover cards that are farther away,
+        so that what the image shows in front is in front. Without ``whole`` and ``cards`` the scenes are the
+        detection scenes, unchanged.
         """
         rng = np.random.default_rng([self.seed, 0 if split == "train" else 1, index])
         img = self.background(rng)
@@ -151,6 +158,13 @@ class DigitScenes:
                 frame = frame + [x0, y0]
                 if whole and not ((frame >= 0).all() and (frame <= self.imgsz).all() and visible == 1):
                     continue
+                card, depth = None, 0.0
+                if cards:
+                    card, depth = card_box(x0, y0, w, h, self.imgsz), card_depth(h, self.imgsz)
+                    if any(o.depth <= depth and overlap(card, o.card) for o in objects):
+                        continue  # it would be painted over a nearer card
+                    paper = rng.uniform(205, 250, size=3) if rng.random() < 0.6 else rng.uniform(25, 70, size=3)
+                    img[card[1] : card[3], card[0] : card[2]] = paper * rng.uniform(0.9, 1.0)
                 a = alpha[
                     box[1].astype(int) - y0 : box[3].astype(int) - y0, box[0].astype(int) - x0 : box[2].astype(int) - x0
                 ]
@@ -159,7 +173,7 @@ class DigitScenes:
                 ink = rng.uniform(170, 255, size=3) if bright else rng.uniform(0, 90, size=3)
                 strength = rng.uniform(0.75, 1.0)
                 region[:] = region * (1 - strength * a[..., None]) + ink * strength * a[..., None]
-                objects.append(Digit(cls, box, frame, ink_outline(a) + box[:2]))
+                objects.append(Digit(cls, box, frame, ink_outline(a) + box[:2], strength * a, card, depth))
                 break
         noise = rng.normal(0, rng.uniform(0, 3), img.shape)
         image = np.clip(img + noise, 0, 255).astype(np.uint8)
@@ -193,8 +207,9 @@ def write_dataset(
     """Write an ultralytics-format DigitScenes dataset for ``task``; return its data.yaml (classify: the folder).
 
     detect/segment/obb/pose: images/, labels/ and data.yaml with 10 classes '0'..'9' (pose adds ``kpt_shape``
-    and ``flip_idx``); classify: crops in ``train/<digit>/`` and ``val/<digit>/``. Label formats:
-    :mod:`yolo_hornet.data.task_labels`.
+    and ``flip_idx``); semantic: images/, masks/ and 11 classes (10: background); depth: images/, depth/ and
+    ``depth_scale``; classify: crops in ``train/<digit>/`` and ``val/<digit>/``. Label formats:
+    :mod:`yolo_hornet.data.task_labels` and :mod:`yolo_hornet.data.dense_maps`.
 
     Args:
         out (str | Path): Output folder (created).
@@ -202,21 +217,22 @@ def write_dataset(
         val (int): Number of validation scenes.
         imgsz (int): Image size in pixels.
         seed (int): Master seed.
-        task (str): detect, segment, pose, obb or classify.
+        task (str): detect, segment, pose, obb, classify, semantic or depth.
     """
     if task not in TASKS:
         raise ValueError(f"unknown task '{task}'; one of {', '.join(TASKS)}")
     out = Path(out)
     gen = DigitScenes(imgsz=imgsz, seed=seed)
+    folder = {"semantic": "masks", "depth": "depth"}.get(task, "labels")
     for split, count in (("train", train), ("val", val)):
         if task == "classify":
             for name in NAMES:
                 (out / split / name).mkdir(parents=True, exist_ok=True)
         else:
             (out / "images" / split).mkdir(parents=True, exist_ok=True)
-            (out / "labels" / split).mkdir(parents=True, exist_ok=True)
+            (out / folder / split).mkdir(parents=True, exist_ok=True)
         for i in range(count):
-            image, objects = gen.scene_objects(i, split, whole=task in WHOLE)
+            image, objects = gen.scene_objects(i, split, whole=task in WHOLE, cards=task == "depth")
             if task == "classify":
                 for j, (cls, crop) in enumerate(crops(image, objects)):
                     cv2.imwrite(
@@ -224,20 +240,32 @@ def write_dataset(
                     )
                 continue
             cv2.imwrite(str(out / "images" / split / f"{i:05d}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 75])
+            if task in DENSE:
+                plane = np.random.default_rng([seed, 0 if split == "train" else 1, i, 1])  # the background plane
+                write_map(out / folder / split / f"{i:05d}.png", task, objects, imgsz, plane)
+                continue
             lines = label_lines(task, objects, imgsz)
             (out / "labels" / split / f"{i:05d}.txt").write_text("\n".join(lines) + "\n")
     if task == "classify":
         return out
     names = "\n".join(f"  {i}: '{n}'" for i, n in enumerate(NAMES))
-    extra = (
-        f"kpt_shape: {KPT_SHAPE} # the 4 corners of each digit's rotated frame: TL, TR, BR, BL\nflip_idx: {FLIP_IDX}\n"
-    )
+    extra = {
+        "pose": f"kpt_shape: {KPT_SHAPE} # the 4 corners of each digit's rotated frame: TL, TR, BR, BL\n"
+        f"flip_idx: {FLIP_IDX}\n",
+        "semantic": "masks_dir: masks # class maps masks/<split>/<stem>.png: digits 0-9 on their ink, 10 elsewhere\n",
+        "depth": f"depth_scale: {DEPTH_SCALE} # depth/<split>/<stem>.png: uint16, PNG value {DEPTH_SCALE} = 1 metre\n",
+    }.get(task, "")
+    classes = f"nc: 10\nnames:\n{names}\n"
+    if task == "semantic":
+        classes = f"nc: 11\nnames:\n{names}\n  {BACKGROUND}: background\n"
+    elif task == "depth":
+        classes = "nc: 1\nnames:\n  0: depth\n"
     yaml_path = out / "data.yaml"
     title = "DigitScenes" if task == "detect" else f"DigitScenes-{task}"
     yaml_path.write_text(
         f"# {title} (yolo_hornet.data.digitscenes): {train} train / {val} val, {imgsz} px, seed {seed}\n"
         "# Real OpenCV handwritten digits on real photos; Apache-2.0/BSD (see NOTICE.md)\n"
-        f"train: images/train\nval: images/val\n{extra if task == 'pose' else ''}nc: 10\nnames:\n{names}\n"
+        f"train: images/train\nval: images/val\n{extra}{classes}"
     )
     return yaml_path
 

@@ -9,6 +9,11 @@ Formats (normalised by the image size, one line per digit):
 * pose:     ``cls cx cy w h`` of the frame's box, then the four frame corners as keypoints ``x y 2`` in the same
   order; a horizontal flip swaps left and right, hence ``FLIP_IDX = [1, 0, 3, 2]``
 * classify: crops of each digit in the ImageFolder layout (``train/<digit>/*.jpg``), no label files
+* semantic: a class map per image, ``masks/<split>/<stem>.png`` (uint8): the digit's class on its ink pixels,
+  ``BACKGROUND`` (10) everywhere else, as ultralytics' ``masks_dir`` format (255 would be ignored; none is)
+* depth:    a depth map per image, ``depth/<split>/<stem>.png`` (uint16, metres x ``DEPTH_SCALE``, 0 = invalid;
+  none is): each digit is written on a flat card facing the camera at the depth its size implies, in front of a
+  tilted background plane (:func:`yolo_hornet.data.dense_maps.depth_map`)
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TASKS = ("detect", "segment", "pose", "obb", "classify")
+TASKS = ("detect", "segment", "pose", "obb", "classify", "semantic", "depth")
+DENSE = {"semantic", "depth"}  # tasks labelled by a map per image instead of label lines
+BACKGROUND = 10  # the semantic class of every pixel that is not a digit's ink (the digits are 0..9)
 KPT_SHAPE = [4, 3]  # four corners of each digit's rotated frame, (x, y, visibility)
 FLIP_IDX = [1, 0, 3, 2]  # top-left <-> top-right, bottom-right <-> bottom-left
 WHOLE = {"pose", "obb"}  # tasks whose labels need every digit's rotated frame inside the image
@@ -33,12 +40,18 @@ class Digit:
         frame (np.ndarray): (4, 2) corners of the digit's rotated frame, top-left, top-right, bottom-right,
             bottom-left of the digit itself (may reach outside the image when the digit is cut at the border).
         outline (np.ndarray): (K, 2) polygon around the digit's visible ink (K >= 3).
+        ink (np.ndarray | None): (h, w) ink coverage in [0, 1] over ``box`` (integer pixels), as painted.
+        card (np.ndarray | None): (4,) the card's box x1, y1, x2, y2 in integer pixels (depth scenes only).
+        depth (float): the card's distance in metres (depth scenes only; 0 otherwise).
     """
 
     cls: int
     box: np.ndarray
     frame: np.ndarray
     outline: np.ndarray
+    ink: np.ndarray | None = None
+    card: np.ndarray | None = None
+    depth: float = 0.0
 
 
 def points(xy: np.ndarray, imgsz: int) -> str:

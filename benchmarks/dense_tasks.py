@@ -1,0 +1,138 @@
+"""Semantic segmentation and depth on DigitScenes: stock YOLO26 vs YOLO26 + HorNet, same budget, side by side.
+
+    python benchmarks/dense_tasks.py --train 400 --val 100 --epochs 25 --imgsz 320   # train all pairs, then render
+    python benchmarks/dense_tasks.py --render                                          # RESULTS.md from the CSV
+    python benchmarks/dense_tasks.py --latency                                         # fused CPU latency, interleaved
+
+Every pair (stock, HorNet) trains from scratch with identical arguments (ultralytics defaults otherwise) through
+our ``train.py``; each finished run is appended to ``benchmarks/dense_results.csv`` (committed) and skipped when
+it is already there. Metrics: mIoU and pixel accuracy (semantic), delta1 and AbsRel (depth), on the val split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from common import machine, table, time_interleaved, write_section  # noqa: E402
+
+PAIRS = {  # task -> (stock cfg, HorNet cfg), scale n
+    "semantic": ("yolo26n-sem.yaml", "yolo26n-sem-hornet.yaml"),
+    "depth": ("yolo26n-depth.yaml", "yolo26n-depth-hornet.yaml"),
+}
+METRICS = {"semantic": ("metrics/mIoU", "metrics/pixel_acc"), "depth": ("metrics/delta1", "metrics/abs_rel")}
+FIELDS = ["task", "cfg", "epochs", "imgsz", "train", "val", "seed", "metric1", "metric2", "s_per_epoch", "machine"]
+CSV = HERE / "dense_results.csv"
+LATENCY_CSV = HERE / "dense_latency.csv"
+
+
+def read_csv(path: Path) -> list[dict]:
+    return list(csv.DictReader(path.open())) if path.exists() else []
+
+
+def train_one(task: str, cfg: str, data: Path, a: argparse.Namespace) -> dict:
+    """Train ``cfg`` from scratch on ``data``; return the CSV row with the final epoch's val metrics."""
+    from yolo_hornet.cli import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.time()
+        args = ["--cfg", cfg, "--data", str(data), "--epochs", str(a.epochs), "--img", str(a.imgsz),
+                "--batch-size", str(a.batch), "--workers", str(a.workers), "--seed", str(a.seed),
+                "--project", tmp, "--name", "dense", "--noplots"]  # fmt: skip
+        train(args)
+        elapsed = time.time() - start
+        rows = read_csv(Path(tmp) / "dense" / "results.csv")
+    last = {k.strip(): v for k, v in rows[-1].items()}
+    m1, m2 = METRICS[task]
+    return dict(task=task, cfg=cfg, epochs=a.epochs, imgsz=a.imgsz, train=a.train, val=a.val, seed=a.seed,
+                metric1=f"{float(last[m1]):.4f}", metric2=f"{float(last[m2]):.4f}",
+                s_per_epoch=f"{elapsed / a.epochs:.1f}", machine=machine())  # fmt: skip
+
+
+def measure_latency() -> None:
+    """Fused CPU latency at 640, batch 1, of every model in PAIRS, interleaved in one process."""
+    from ultralytics import YOLO
+
+    import yolo_hornet  # noqa: F401
+
+    cfgs = [c for pair in PAIRS.values() for c in pair]
+    nets = [YOLO(c).model.fuse(verbose=False).eval() for c in cfgs]
+    params = [sum(p.numel() for p in n.parameters()) / 1e6 for n in nets]
+    x = torch.zeros(1, 3, 640, 640)
+    with torch.no_grad():
+        ms = time_interleaved([lambda n=n: n(x) for n in nets], repeats=2, rounds=5)
+    with LATENCY_CSV.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["cfg", "params_m", "cpu_ms_640", "machine"])
+        w.writerows([c, f"{p:.3f}", f"{t:.1f}", machine()] for c, p, t in zip(cfgs, params, ms))
+
+
+def render() -> None:
+    """Write the RESULTS.md section from the two CSVs."""
+    runs, lat = read_csv(CSV), {r["cfg"]: r for r in read_csv(LATENCY_CSV)}
+    rows = []
+    for r in runs:
+        names = ("mIoU", "pixel acc") if r["task"] == "semantic" else ("delta1", "AbsRel")
+        l_ = lat.get(r["cfg"], {})
+        rows.append([r["task"], f"`{r['cfg']}`", f"{names[0]} {r['metric1']}", f"{names[1]} {r['metric2']}",
+                     l_.get("params_m", "-"), l_.get("cpu_ms_640", "-"), r["s_per_epoch"]])  # fmt: skip
+    setting = runs[0] if runs else {}
+    md = (
+        "## Semantic segmentation and depth (DigitScenes, stock YOLO26 vs HorNet, same budget)\n\n"
+        f"`python benchmarks/dense_tasks.py` — from scratch, {setting.get('epochs', '?')} epochs at "
+        f"{setting.get('imgsz', '?')} px, {setting.get('train', '?')} train / {setting.get('val', '?')} val scenes, "
+        "ultralytics defaults otherwise; metrics of the last epoch on the val split (unseen handwriting). Latency: "
+        "fused, CPU, 640x640, batch 1, timed interleaved in one process.\n\n"
+        + table(["task", "model", "metric", "metric", "params (M)", "CPU ms @640", "s/epoch"], rows)
+        + f"\n\nTraining: {setting.get('machine', '?')}. Latency: "
+        f"{next(iter(lat.values()), {}).get('machine', 'not measured')}.\n"
+    )
+    write_section("dense", md)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--train", type=int, default=400, help="DigitScenes training images")
+    p.add_argument("--val", type=int, default=100, help="DigitScenes validation images")
+    p.add_argument("--epochs", type=int, default=25)
+    p.add_argument("--imgsz", type=int, default=320)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tasks", nargs="+", default=list(PAIRS), choices=list(PAIRS))
+    p.add_argument("--render", action="store_true", help="only write RESULTS.md from the CSVs")
+    p.add_argument("--latency", action="store_true", help="only time the models, then render")
+    a = p.parse_args(argv)
+    if a.latency:
+        measure_latency()
+    if not (a.render or a.latency):
+        from yolo_hornet.data.digitscenes import write_dataset
+
+        done = {(r["task"], r["cfg"], r["epochs"], r["imgsz"], r["train"]) for r in read_csv(CSV)}
+        with tempfile.TemporaryDirectory() as tmp:
+            for task in a.tasks:
+                data = write_dataset(Path(tmp) / task, train=a.train, val=a.val, imgsz=a.imgsz, task=task)
+                for cfg in PAIRS[task]:
+                    if (task, cfg, str(a.epochs), str(a.imgsz), str(a.train)) in done:
+                        continue
+                    row = train_one(task, cfg, data, a)
+                    new = not CSV.exists()
+                    with CSV.open("a", newline="") as f:
+                        w = csv.DictWriter(f, FIELDS)
+                        if new:
+                            w.writeheader()
+                        w.writerow(row)
+                    print(row, flush=True)
+    render()
+
+
+if __name__ == "__main__":
+    main()
