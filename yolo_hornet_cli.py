@@ -48,3 +48,8 @@ def val() -> int:
 def export() -> int:
     """``yolo-hornet-export`` / ``export.py``."""
     return run("export")
+
+
+def graft() -> int:
+    """``yolo-hornet-graft``: HorNet in any model YAML."""
+    return run("graft")

@@ -36,7 +36,7 @@ def test_detection_images_unchanged():
         assert ok and buf.tobytes() == (REPO / "data" / "digitscenes" / "images" / "val" / f"{i:05d}.jpg").read_bytes()
 
 
-def test_semantic_masks_are_the_ink(tmp_path):
+def test_semantic_masks_are_the_digits(tmp_path):
     data = write_dataset(tmp_path / "sem", train=6, val=2, imgsz=128, seed=3, task="semantic")
     text = data.read_text()
     assert "masks_dir: masks" in text and "nc: 11" in text and f"{BACKGROUND}: background" in text
@@ -57,6 +57,9 @@ def test_semantic_masks_are_the_ink(tmp_path):
             ink = o.ink >= INK_LEVEL
             region = mask[y1:y2, x1:x2]
             assert (region[ink] == o.cls).all() and ink.sum() >= 3
+            shape = np.zeros((y2 - y1, x2 - x1), np.uint8)  # the segment task's polygon, filled
+            cv2.fillPoly(shape, [np.round(o.outline - [x1, y1]).astype(np.int32)], 1)
+            assert (region[shape.astype(bool)] == o.cls).all()
             pixels = image[y1:y2, x1:x2]
             if (~ink).sum() >= 3:  # the image shows ink where the mask says: its colour stands out of the box's rest
                 assert np.abs(pixels[ink].mean(0) - pixels[~ink].mean(0)).max() > 25, (i, k)

@@ -25,6 +25,7 @@ from .resolve import (
     check_device,
     check_writable,
     model_imgsz,
+    open_model,
     round_imgsz,
 )
 from .runs import check_name, reserve_run
@@ -149,9 +150,7 @@ def detect_with(opt: argparse.Namespace) -> Path | None:
 def load_model(opt: argparse.Namespace):
     """The ``ultralytics.YOLO`` of ``--weights`` (the task follows the checkpoint or an exported model's metadata),
     labelled with ``--data``'s class names if given; checks ``--classes`` against it."""
-    from ultralytics import YOLO
-
-    model = YOLO(opt.weights)
+    model = open_model(opt.weights)
     names = class_names(opt.data) or model.names
     if opt.data:
         if len(names) != len(model.names):

@@ -24,6 +24,7 @@ from .resolve import (
     check_device,
     load_data_yaml,
     model_imgsz,
+    open_model,
     resolve_data,
     round_imgsz,
 )
@@ -108,12 +109,10 @@ def export_with(opt: argparse.Namespace, include: list[str], known: dict[str, tu
     if opt.imgsz is not None:
         round_imgsz(opt.imgsz)
     check_device(opt.device)
-    from ultralytics import YOLO
-
     written = []
     for fmt in include:
         name, takes = known[fmt]
-        model = YOLO(opt.weights)  # the task follows the checkpoint
+        model = open_model(opt.weights)  # the task follows the checkpoint
         chosen = format_options(opt, data)
         skipped = sorted(set(chosen) - set(takes))
         if skipped:

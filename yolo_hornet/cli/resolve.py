@@ -55,6 +55,23 @@ def resolve_cfg(cfg: str) -> str:
     )
 
 
+def open_model(source: str):
+    """``ultralytics.YOLO(source)``, or ``ultralytics.RTDETR`` for an RT-DETR model (a YAML whose head is
+    ``RTDETRDecoder``, or a checkpoint holding an ``RTDETRDetectionModel``), whose predictor and validator differ."""
+    from ultralytics import RTDETR, YOLO
+
+    path = Path(source)
+    if path.suffix in {".yaml", ".yml"}:
+        text = path.read_text(errors="replace") if path.is_file() else ""
+        if "RTDETRDecoder" in text or (not text and "rtdetr" in path.name):
+            return RTDETR(source)
+        return YOLO(source)
+    model = YOLO(source)
+    if type(getattr(model, "model", None)).__name__ == "RTDETRDetectionModel":
+        return RTDETR(source)
+    return model
+
+
 def load_checkpoint_file(path: str | Path, flag: str = "--weights", trust: bool = False):
     """Load a user's ``.pt``/``.pth`` without running code from it (see :mod:`yolo_hornet.safe_load`).
 

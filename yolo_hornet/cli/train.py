@@ -24,6 +24,7 @@ from .resolve import (
     check_device,
     check_weights_file,
     check_writable,
+    open_model,
     resolve_cfg,
     resolve_data,
     round_imgsz,
@@ -79,8 +80,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build_model(opt: argparse.Namespace):
     """Create the ``ultralytics.YOLO`` model from --cfg/--weights (transferring what matches)."""
-    from ultralytics import YOLO
-
     import yolo_hornet
     from yolo_hornet.pretrained import PretrainedWeightsError, preset_of, pretrained_file
 
@@ -92,7 +91,7 @@ def build_model(opt: argparse.Namespace):
     official = check_weights_file(opt.weights, opt.trust_weights) if opt.weights else None
     if opt.cfg:
         try:
-            model = YOLO(resolve_cfg(opt.cfg))  # the task follows the head
+            model = open_model(resolve_cfg(opt.cfg))  # the task follows the head
         except (KeyError, ValueError, TypeError, IndexError, RuntimeError) as e:
             raise UserError(f"cannot build --cfg '{opt.cfg}': {type(e).__name__}: {e}") from e
         if official is not None:
@@ -106,7 +105,7 @@ def build_model(opt: argparse.Namespace):
         return model
     if official is not None:
         raise UserError("an official HorNet .pth holds only a backbone: add --cfg, e.g. yolov8l-hornet-backbone.yaml")
-    return YOLO(opt.weights or str(BUNDLED_WEIGHTS))
+    return open_model(opt.weights or str(BUNDLED_WEIGHTS))
 
 
 def report_transfer(model, opt: argparse.Namespace, data: str) -> None:
@@ -149,8 +148,6 @@ def resolve_freeze(values: list[str] | None, model) -> int | list | None:
 
 def resume(opt: argparse.Namespace, project: Path):
     """``--resume [PATH]``: continue a run in its own folder from the epoch after its ``last.pt``."""
-    from ultralytics import YOLO
-
     from .safe_trainer import safe_trainer
 
     if isinstance(opt.resume, str):
@@ -159,7 +156,7 @@ def resume(opt: argparse.Namespace, project: Path):
     else:
         target = find_resumable(project, opt.trust_weights)
     target = target.resolve()
-    model = YOLO(str(target))
+    model = open_model(str(target))
     kwargs = dict(resume=str(target), save_dir=str(target.parent.parent), trainer=safe_trainer(model.task, model))
     return run_training(lambda: model.train(**kwargs), lambda: model.trainer, run=None)
 

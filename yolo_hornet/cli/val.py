@@ -22,6 +22,7 @@ from .resolve import (
     check_writable,
     load_data_yaml,
     model_imgsz,
+    open_model,
     resolve_data,
     round_imgsz,
 )
@@ -83,9 +84,7 @@ def val_with(opt: argparse.Namespace):
         round_imgsz(opt.imgsz)
     check_device(opt.device)
     check_detector_file(opt.weights, opt.trust_weights)
-    from ultralytics import YOLO
-
-    model = YOLO(opt.weights)  # the task follows the checkpoint (or an exported model's metadata)
+    model = open_model(opt.weights)  # the task follows the checkpoint (or an exported model's metadata)
     if not opt.data and model.task != "detect":
         raise UserError(f"a {model.task} model needs --data: the bundled DigitScenes split is for detection")
     data = check_task_data(data, model.task, splits=(split,))

@@ -1,7 +1,9 @@
 """Per-pixel DigitScenes labels: semantic class maps and metric depth maps, in ultralytics' file formats.
 
-* Semantic: ``masks/<split>/<stem>.png``, uint8 class ids; a digit's ink pixels (painted coverage >= ``INK_LEVEL``)
-  take the digit's class, later digits over earlier ones as painted, the rest is ``BACKGROUND``.
+* Semantic: ``masks/<split>/<stem>.png``, uint8 class ids; a digit's shape (its ink outline filled, as the segment
+  task's polygon, plus ink pixels of painted coverage >= ``INK_LEVEL``) takes the digit's class, later digits over
+  earlier ones as painted, the rest is ``BACKGROUND``. (Bare 1-3 px strokes would be below what a stride-8 head
+  resolves.)
 * Depth: ``depth/<split>/<stem>.png``, uint16 metres x ``DEPTH_SCALE`` (ultralytics' default 1000: millimetres).
   A pinhole camera with a focal length of ``imgsz`` pixels looks at a tilted background plane 8-12 m away; every
   digit is written on a card facing the camera, and all digits are ``DIGIT_HEIGHT`` metres tall, so a digit ``h``
@@ -43,9 +45,12 @@ def overlap(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def semantic_map(objects: list[Digit], imgsz: int) -> np.ndarray:
-    """(imgsz, imgsz) uint8 class map: each digit's class on its ink, ``BACKGROUND`` elsewhere."""
+    """(imgsz, imgsz) uint8 class map: each digit's class on its shape (the filled ink outline, the polygon of the
+    segment task, as ultralytics rasterizes polygons for semantic training; plus any ink outside it), later digits
+    over earlier ones as painted, ``BACKGROUND`` elsewhere."""
     mask = np.full((imgsz, imgsz), BACKGROUND, np.uint8)
     for o in objects:
+        cv2.fillPoly(mask, [np.round(o.outline).astype(np.int32)], int(o.cls))
         x1, y1, x2, y2 = o.box.astype(int)
         region = mask[y1:y2, x1:x2]
         region[o.ink >= INK_LEVEL] = o.cls

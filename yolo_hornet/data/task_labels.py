@@ -9,8 +9,9 @@ Formats (normalised by the image size, one line per digit):
 * pose:     ``cls cx cy w h`` of the frame's box, then the four frame corners as keypoints ``x y 2`` in the same
   order; a horizontal flip swaps left and right, hence ``FLIP_IDX = [1, 0, 3, 2]``
 * classify: crops of each digit in the ImageFolder layout (``train/<digit>/*.jpg``), no label files
-* semantic: a class map per image, ``masks/<split>/<stem>.png`` (uint8): the digit's class on its ink pixels,
-  ``BACKGROUND`` (10) everywhere else, as ultralytics' ``masks_dir`` format (255 would be ignored; none is)
+* semantic: a class map per image, ``masks/<split>/<stem>.png`` (uint8): the digit's class on its shape (the ink
+  outline filled, plus its ink), ``BACKGROUND`` (10) everywhere else, in ultralytics' ``masks_dir`` format (255
+  would be ignored; none is)
 * depth:    a depth map per image, ``depth/<split>/<stem>.png`` (uint16, metres x ``DEPTH_SCALE``, 0 = invalid;
   none is): each digit is written on a flat card facing the camera at the depth its size implies, in front of a
   tilted background plane (:func:`yolo_hornet.data.dense_maps.depth_map`)
