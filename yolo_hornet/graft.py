@@ -41,6 +41,7 @@ C2F_LIKE = {"C2f", "C3k2", "C2fCIB", "A2C2f", "ELAN1", "RepNCSPELAN4", "C2fAttn"
             "GhostBottleneck", "RepConv", "C2", "C2fPSA", "C3k"}  # fmt: skip
 C3_LIKE = {"C3", "C3x", "C3Ghost", "C3TR", "RepC3", "BottleneckCSP"}
 BLOCKS = ("C2fHB", "C3HB", "HorBlock", "gnConv")
+INNER_COUNT = {"HGBlock"}  # its repeat count is the number of convs inside one block: one HorNet block replaces it
 AUTO_ORDER = {2: 2, 3: 2, 4: 3, 5: 4, 6: 4}  # pyramid level -> gnConv order (as the ready YAMLs)
 LEVEL_OF = {"p2": 2, "p3": 3, "p4": 4, "p5": 5, "p6": 6}
 NOT_STAGES = {"SPPF", "SPP", "SPPELAN", "C2PSA", "PSA", "Concat", "nn.Upsample", "Index", "CBFuse", "CBLinear"}
@@ -124,8 +125,8 @@ def down_factor(row: list) -> float:
         return float(args[1] if len(args) > 1 else args[0])
     if m == "nn.Upsample":
         return 1.0 / float(args[1] if len(args) > 1 else 2)
-    if m == "ResNetLayer":
-        raise GraftError("its ResNet stages (ResNetLayer) downsample inside the stage block; nothing to swap")
+    if m == "ResNetLayer":  # [c1, c2, s, is_first, n]: the first layer is the 7x7/2 stem + 3x3/2 max pool
+        return 4.0 if len(args) > 3 and args[3] else float(args[2] if len(args) > 2 else 1)
     if m == "TorchVision":
         raise GraftError("its backbone is a torchvision model (TorchVision row), not YAML stage blocks")
     if m in {"HorNet", "HorNetBackbone", "HorNetPreset", "C2fHB", "C3HB", "HorBlock"}:
@@ -183,7 +184,7 @@ def new_row(row: list, block: str, level: int, d: dict, order: int | None, gf: b
     e = 0.5 if kind in {"C2fHB", "C3HB"} else 1.0
     n = pick_order(c2, level, d, order, e)
     args: list = [c2, n] + ([0.5, True] if gf and kind in {"C2fHB", "C3HB"} else [True] if gf else [])
-    repeats = row[1] if kind in {"C2fHB", "C3HB", "HorBlock"} else 1
+    repeats = row[1] if kind in {"C2fHB", "C3HB", "HorBlock"} and m not in INNER_COUNT else 1
     return [row[0], repeats, kind, args], n
 
 
@@ -201,6 +202,11 @@ def stage_rows(rows: list[list], levels: list[int]) -> dict[int, int]:
     found = {}
     for level in levels:
         at = [i for i, row in enumerate(rows) if s[i] == 2**level and is_stage(row)]
+        if not at and any(module_name(r) == "ResNetLayer" for r in rows):
+            raise GraftError(
+                "its ResNet stages (ResNetLayer) downsample inside the stage block, so there is no block to swap; "
+                "replace the whole backbone instead: --backbone hornet_tiny_7x7"
+            )
         if not at:
             raise GraftError(f"the backbone has no stage block at P{level}/{2**level} (stride {2**level})")
         found[level] = at[-1]
@@ -267,7 +273,10 @@ def graft_backbone(d: dict, preset: str) -> list[str]:
     s = strides(old)
     if any(v > 32 for v in s):
         raise GraftError("its backbone goes deeper than stride 32 (P5), where HorNet's last stage ends")
-    last32 = stage_rows(old, [5])[5]  # HorNet replaces the rows up to the last P5 stage block
+    at32 = [i for i, v in enumerate(s) if v == 32 and module_name(old[i]) not in NOT_STAGES]
+    if not at32:
+        raise GraftError("its backbone does not reach stride 32 (P5), where HorNet's last stage ends")
+    last32 = at32[-1]  # HorNet replaces the rows up to the last P5 stage
     tail = old[last32 + 1 :]  # (SPPF, C2PSA, ...: kept)
     head = d["head"]
     reads = set()  # old backbone rows read by the tail or the head (besides -1 chains)
@@ -308,7 +317,7 @@ def graft_backbone(d: dict, preset: str) -> list[str]:
     lines = [f"backbone rows 0-{last32}: -> HorNet preset {key} (official layout, unscaled) + Index rows for P"
              + ", P".join(str(v) for v in levels)]  # fmt: skip
     if rewired:
-        lines.append(f"rows reading the backbone rewired: {', '.join(rewired)}")
+        lines.append(f"rows whose inputs were renumbered: {', '.join(rewired)}")
     return lines
 
 
