@@ -6,6 +6,7 @@ Importing the package registers ``gnConv, HorBlock, C3HB, C2fHB, HorNet, HorFPN`
 from .csp_blocks import C3HB, C2fHB
 from .global_local_filter import GlobalLocalFilter
 from .gnconv import gnConv
+from .graft import GraftError, graft
 from .horblock import HorBlock
 from .horfpn import HorFPN
 from .hornet import PRESETS, HorNet, HorNetBackbone
@@ -18,6 +19,7 @@ __all__ = [
     "C2fHB",
     "C3HB",
     "GlobalLocalFilter",
+    "GraftError",
     "HorBlock",
     "HorFPN",
     "HorNet",
@@ -25,6 +27,7 @@ __all__ = [
     "LayerNorm2d",
     "PRESETS",
     "gnConv",
+    "graft",
     "hornet",
     "load_official_weights",
     "official_state_dict",

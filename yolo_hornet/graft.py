@@ -440,8 +440,6 @@ def build(d: dict, scale: str = "") -> tuple[float, float]:
 
     from ultralytics.utils.torch_utils import get_flops
 
-    from . import ultralytics_glue  # noqa: F401  (registers our modules)
-
     cfg = copy.deepcopy(d)
     if scale:
         cfg["scale"] = scale

@@ -45,6 +45,13 @@ def test_yaml_builds_and_fuses(name, tmp_path):
         with pytest.raises(ValueError, match=rf"needs ultralytics>={needed}"):
             YOLO(str(path))
         return
+    from ultralytics.cfg import TASKS
+
+    task = next((t for part, t in glue.NEEDS_TASK.items() if part in path.name), None)
+    if task and task not in TASKS:  # semantic/depth files on an ultralytics without that task: one clear line
+        with pytest.raises(ValueError, match=rf"is a {task} model, and ultralytics .* has no {task} task"):
+            YOLO(str(path))
+        return
     model = YOLO(str(path)).model.eval()
     randomize_(model, seed=1)
     size = 64 if "-cls-" in name else 128
@@ -144,3 +151,18 @@ def test_yolo_hornet_command(run, tmp_path, capsys):
     assert yolo_main(["train", "model=yolov8n-hornet.yaml", "data=nope.yaml", f"project={tmp_path / 'bad'}"]) == 2
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith("error: data='nope.yaml' not found")
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("name", ["yolov8n.yaml", "yolo11n-seg.yaml", "yolov10n.yaml", "yolov9t.yaml"])
+def test_graft_stock_file(name):
+    """yolo-hornet-graft on this version's own stock files: the stage blocks are found and the model builds."""
+    import copy
+
+    from yolo_hornet import HorBlock
+    from yolo_hornet.graft import graft, model_class
+
+    g = graft(name)
+    assert len(g.replaced) == 2
+    cfg = {**copy.deepcopy(g.model), "scale": g.scales[0]} if g.scales[0] else copy.deepcopy(g.model)
+    model = model_class(cfg)(cfg, verbose=False)
+    assert sum(isinstance(m, HorBlock) for m in model.modules()) >= 2
