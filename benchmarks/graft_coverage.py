@@ -61,8 +61,9 @@ def main(argv: list[str] | None = None) -> None:
         "P5 stage blocks of the backbone, found by following the strides), built next to stock at the file's "
         f"first scale; params in millions, GFLOPs at 640 (224 for classification). **{len({r[1] for r in rows})} of "
         f"{n} files ({share:.0%}) graft and build.**\n\n"
-        + table(["family", "file", "scale", "rows replaced", "params (M) stock -> HorNet", "GFLOPs stock -> HorNet"],
-                rows)  # fmt: skip
+        + table(
+            ["family", "file", "scale", "rows replaced", "params (M) stock -> HorNet", "GFLOPs stock -> HorNet"], rows
+        )  # fmt: skip
         + "\n\nNot grafted (one reason each):\n\n"
         + "\n".join(f"- `{f}`: {why}" for f, why in failed)
         + f"\n\n{machine()}\n"

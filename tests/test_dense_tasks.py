@@ -257,3 +257,33 @@ def test_restricted_reload_and_stock_file(tmp_path, dense_sets):
     with restricted_loading():
         model = YOLO(str(tmp_path / "runs" / "s" / "weights" / "last.pt"))
     assert model.task == "semantic" and model.model.names[BACKGROUND] == "background"
+
+
+def test_depth_calibration_rewrites_checkpoints_atomically(tmp_path):
+    """ultralytics re-saves best.pt/last.pt in place after depth training; in our commands a failure halfway (a kill,
+    a full disk) leaves the previous whole file, and no temporary file."""
+    from ultralytics.models.yolo.depth import calibrate
+
+    from yolo_hornet.atomic import atomic_in_place
+    from yolo_hornet.ultralytics_glue import apply_patches
+
+    apply_patches("commands")
+    assert getattr(calibrate.calibrate_checkpoint, "_yolo_hornet", False)  # what DepthTrainer.final_eval calls
+
+    def half_written(path, *args):
+        with open(path, "wb") as f:
+            f.write(b"half")
+        raise OSError("No space left on device")
+
+    def rewrite(path, *args):
+        with open(path, "ab") as f:
+            f.write(b"+calibrated")
+        return {"mode": "scale"}
+
+    ckpt = tmp_path / "best.pt"
+    ckpt.write_bytes(b"original")
+    with pytest.raises(OSError, match="No space"):
+        atomic_in_place(half_written)(ckpt, None, "cpu")
+    assert ckpt.read_bytes() == b"original" and [p.name for p in tmp_path.iterdir()] == ["best.pt"]
+    assert atomic_in_place(rewrite)(ckpt, None, "cpu") == {"mode": "scale"}
+    assert ckpt.read_bytes() == b"original+calibrated" and [p.name for p in tmp_path.iterdir()] == ["best.pt"]

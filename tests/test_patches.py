@@ -7,6 +7,7 @@ ultralytics, and whose check fails (naming the broken assumption) when that assu
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import sys
 import types
@@ -115,6 +116,9 @@ BREAK = {
         mp, "ultralytics.engine.trainer", "strip_optimizer", lambda f, output="": None
     ),
     "check_font": lambda mp: _drop(mp, sys.modules["ultralytics.utils.checks"], "check_font"),
+    "calibrate_checkpoint": lambda mp: _drop(
+        mp, importlib.import_module("ultralytics.models.yolo.depth.calibrate"), "calibrate_checkpoint"
+    ),
     "check_amp": lambda mp: _signature_change(mp, "ultralytics.utils.checks", "check_amp", lambda net: True),
     "openvino_consent": lambda mp: mp.setitem(sys.modules, "openvino_telemetry", None),
     "argv": lambda mp: mp.setattr(sys.modules["ultralytics.utils"], "ARGV", list(sys.argv)),

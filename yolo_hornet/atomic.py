@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 from pathlib import Path
 
 
@@ -47,3 +48,26 @@ def atomic_strip_optimizer(strip):
         return result
 
     return stripped
+
+
+def atomic_in_place(rewrite):
+    """Wrap a function that rewrites a checkpoint in place, ``rewrite(path, *args, **kwargs)`` (ultralytics' depth
+    calibration re-saves best.pt/last.pt with a plain ``torch.save``): it works on a copy in the same folder, which
+    is flushed to disk and ``os.replace``-d over the original only when it returns, so a kill or an error leaves the
+    previous complete checkpoint."""
+
+    def rewritten(path, *args, **kwargs):
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.rewrite.tmp")
+        try:
+            shutil.copyfile(target, tmp)
+            result = rewrite(tmp, *args, **kwargs)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        return result
+
+    return rewritten

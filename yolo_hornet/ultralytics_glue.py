@@ -562,6 +562,29 @@ def hook_offline_amp() -> None:
     wrap_everywhere(checks, "check_amp", offline_amp_check)
 
 
+def _check_depth_calibration() -> str | None:
+    """None where ultralytics has no depth task (nothing to make atomic) or calibrate_checkpoint(ckpt_path) exists."""
+    import importlib.util
+
+    if importlib.util.find_spec("ultralytics.models.yolo.depth") is None:
+        return None
+    return _missing("ultralytics.models.yolo.depth.calibrate:calibrate_checkpoint", "ckpt_path")
+
+
+def hook_depth_calibration() -> None:
+    """Depth training's final calibration rewrites best.pt/last.pt atomically (its final_eval imports
+    calibrate_checkpoint from the module at call time)."""
+    import importlib.util
+
+    if importlib.util.find_spec("ultralytics.models.yolo.depth") is None:
+        return
+    from ultralytics.models.yolo.depth import calibrate
+
+    from .atomic import atomic_in_place
+
+    wrap_once(calibrate, "calibrate_checkpoint", atomic_in_place)
+
+
 def hook_openvino_consent() -> None:
     """OpenVINO's converter sends no analytics unless the user opted in (its own default is to send them)."""
     from openvino_telemetry.utils.opt_in_checker import ConsentCheckResult, OptInChecker
@@ -843,6 +866,12 @@ PATCHES: tuple[Patch, ...] = (
         "final_eval strips last.pt/best.pt through the module global strip_optimizer(f, s, updates)",
         "commands", "atomic optimizer strip at the end of training",
         lambda: _missing("ultralytics.engine.trainer:strip_optimizer", "f", "s", "updates"),
+    ),
+    Patch(
+        "calibrate_checkpoint", "ultralytics.models.yolo.depth.calibrate.calibrate_checkpoint", "semi-public",
+        "depth training's final_eval re-saves best.pt/last.pt in place via calibrate_checkpoint(ckpt_path, ...), "
+        "looked up in its module at call time (no depth task: nothing to do)",
+        "commands", "atomic depth calibration of best.pt/last.pt", _check_depth_calibration, hook_depth_calibration,
     ),
     Patch(
         "check_font", "check_font in ultralytics.utils.checks/.plotting, ultralytics.data.utils", "semi-public",
