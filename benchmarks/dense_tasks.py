@@ -29,7 +29,8 @@ PAIRS = {  # task -> (stock cfg, HorNet cfg), scale n
     "depth": ("yolo26n-depth.yaml", "yolo26n-depth-hornet.yaml"),
 }
 METRICS = {"semantic": ("metrics/mIoU", "metrics/pixel_acc"), "depth": ("metrics/delta1", "metrics/abs_rel")}
-FIELDS = ["task", "cfg", "epochs", "imgsz", "train", "val", "seed", "metric1", "metric2", "s_per_epoch", "machine"]
+FIELDS = ["task", "cfg", "epochs", "imgsz", "train", "val", "seed", "metric1", "metric2", "s_per_epoch", "machine",
+          "batch"]  # fmt: skip
 CSV = HERE / "dense_results.csv"
 LATENCY_CSV = HERE / "dense_latency.csv"
 
@@ -54,7 +55,7 @@ def train_one(task: str, cfg: str, data: Path, a: argparse.Namespace) -> dict:
     m1, m2 = METRICS[task]
     return dict(task=task, cfg=cfg, epochs=a.epochs, imgsz=a.imgsz, train=a.train, val=a.val, seed=a.seed,
                 metric1=f"{float(last[m1]):.4f}", metric2=f"{float(last[m2]):.4f}",
-                s_per_epoch=f"{elapsed / a.epochs:.1f}", machine=machine())  # fmt: skip
+                s_per_epoch=f"{elapsed / a.epochs:.1f}", machine=machine(), batch=a.batch)  # fmt: skip
 
 
 def measure_latency() -> None:
@@ -82,16 +83,17 @@ def render() -> None:
     for r in runs:
         names = ("mIoU", "pixel acc") if r["task"] == "semantic" else ("delta1", "AbsRel")
         l_ = lat.get(r["cfg"], {})
-        rows.append([r["task"], f"`{r['cfg']}`", f"{names[0]} {r['metric1']}", f"{names[1]} {r['metric2']}",
-                     l_.get("params_m", "-"), l_.get("cpu_ms_640", "-"), r["s_per_epoch"]])  # fmt: skip
+        rows.append([r["task"], f"`{r['cfg']}`", r.get("batch") or "16", r["train"], f"{names[0]} {r['metric1']}",
+                     f"{names[1]} {r['metric2']}", l_.get("params_m", "-"), l_.get("cpu_ms_640", "-"),
+                     r["s_per_epoch"]])  # fmt: skip
     setting = runs[0] if runs else {}
     md = (
         "## Semantic segmentation and depth (DigitScenes, stock YOLO26 vs HorNet, same budget)\n\n"
         f"`python benchmarks/dense_tasks.py` — from scratch, {setting.get('epochs', '?')} epochs at "
-        f"{setting.get('imgsz', '?')} px, {setting.get('train', '?')} train / {setting.get('val', '?')} val scenes, "
+        f"{setting.get('imgsz', '?')} px, the train scenes and batch size of each row (val: a quarter of train), "
         "ultralytics defaults otherwise; metrics of the last epoch on the val split (unseen handwriting). Latency: "
         "fused, CPU, 640x640, batch 1, timed interleaved in one process.\n\n"
-        + table(["task", "model", "metric", "metric", "params (M)", "CPU ms @640", "s/epoch"], rows)
+        + table(["task", "model", "batch", "train", "metric", "metric", "params (M)", "CPU ms @640", "s/epoch"], rows)
         + f"\n\nTraining: {setting.get('machine', '?')}. Latency: "
         f"{next(iter(lat.values()), {}).get('machine', 'not measured')}.\n"
     )
@@ -108,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tasks", nargs="+", default=list(PAIRS), choices=list(PAIRS))
+    p.add_argument("--cfgs", nargs="+", default=None, help="only these cfgs of the pairs")
     p.add_argument("--render", action="store_true", help="only write RESULTS.md from the CSVs")
     p.add_argument("--latency", action="store_true", help="only time the models, then render")
     a = p.parse_args(argv)
@@ -116,12 +119,16 @@ def main(argv: list[str] | None = None) -> None:
     if not (a.render or a.latency):
         from yolo_hornet.data.digitscenes import write_dataset
 
-        done = {(r["task"], r["cfg"], r["epochs"], r["imgsz"], r["train"]) for r in read_csv(CSV)}
+        done = {
+            (r["task"], r["cfg"], r["epochs"], r["imgsz"], r["train"], r.get("batch") or "16") for r in read_csv(CSV)
+        }
         with tempfile.TemporaryDirectory() as tmp:
             for task in a.tasks:
                 data = write_dataset(Path(tmp) / task, train=a.train, val=a.val, imgsz=a.imgsz, task=task)
                 for cfg in PAIRS[task]:
-                    if (task, cfg, str(a.epochs), str(a.imgsz), str(a.train)) in done:
+                    if a.cfgs and cfg not in a.cfgs:
+                        continue
+                    if (task, cfg, str(a.epochs), str(a.imgsz), str(a.train), str(a.batch)) in done:
                         continue
                     row = train_one(task, cfg, data, a)
                     new = not CSV.exists()
