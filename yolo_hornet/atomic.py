@@ -32,20 +32,28 @@ def write_all(f: io.BufferedWriter, data: bytes) -> None:
     f.write(data)
 
 
+@contextlib.contextmanager
+def replacing(target: Path, tag: str):
+    """Yield a temporary path next to ``target``; when the block returns, the file written there (if any) is
+    flushed to disk and ``os.replace``-d over ``target``; whatever happens, no temporary file is left."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{tag}.tmp")
+    try:
+        yield tmp
+        if tmp.exists():
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 def atomic_strip_optimizer(strip):
     """Wrap ultralytics' ``strip_optimizer`` so that it writes to a temporary file and replaces atomically."""
 
     def stripped(f, s: str = "", updates=None):
-        target = Path(s or f)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.strip.tmp")
-        try:
-            result = strip(f, str(tmp), updates=updates)
-            if tmp.exists():
-                os.replace(tmp, target)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        return result
+        with replacing(Path(s or f), "strip") as tmp:
+            return strip(f, str(tmp), updates=updates)
 
     return stripped
 
@@ -57,17 +65,8 @@ def atomic_in_place(rewrite):
     previous complete checkpoint."""
 
     def rewritten(path, *args, **kwargs):
-        target = Path(path)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.rewrite.tmp")
-        try:
-            shutil.copyfile(target, tmp)
-            result = rewrite(tmp, *args, **kwargs)
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        finally:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        return result
+        with replacing(Path(path), "rewrite") as tmp:
+            shutil.copyfile(path, tmp)
+            return rewrite(tmp, *args, **kwargs)
 
     return rewritten
