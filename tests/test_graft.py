@@ -195,6 +195,9 @@ def test_command_writes_header_and_errors_are_one_line(tmp_path, capsys, monkeyp
     assert "row 4 (P3/8): C2f -> C2fHB order 2" in text and "row 8 (P5/32): C2fCIB -> C2fHB order 2" in text
     out = capsys.readouterr().out
     assert "wrote yolov10s-hornet.yaml" in out
+    assert graft_main(["yolo11s.yaml", "--out", "v11.yaml", "--no-compare"]) == 0  # the scale asked for is kept
+    assert yaml.safe_load((tmp_path / "v11.yaml").read_text())["scales"] == {"s": [0.5, 0.5, 1024]}
+    capsys.readouterr()
     before = sorted(p.name for p in tmp_path.iterdir())
     for args, says in (
         (["yolov99z.yaml"], "neither a YAML file nor a model YAML"),

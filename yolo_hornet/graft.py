@@ -69,6 +69,13 @@ class Grafted:
     text: str = ""
     scales: list[str] = field(default_factory=list)
 
+    def write(self, path: str | Path) -> None:
+        """Write :attr:`text` to ``path`` (folders created, an existing file replaced atomically)."""
+        from .atomic import atomic_write_bytes
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(Path(path), self.text.encode())
+
 
 def stock_file(name: str) -> Path | None:
     """The installed ultralytics' model YAML for a stock name (``yolov10s.yaml`` -> ``v10/yolov10s.yaml``,
@@ -250,7 +257,7 @@ def graft_neck(d: dict, gf: bool) -> list[str]:
             continue
         sources = prev[0] if isinstance(prev[0], list) else [prev[0]]
         upsampled = any(module_name(rows[(i - 1) + f if f < 0 else f]) == "nn.Upsample" for f in sources)
-        if not upsampled or down_factor(row) != 1 or row is None:
+        if not upsampled or down_factor(row) != 1:
             continue
         c2 = out_channels(row)
         d["head"][j] = [-1, 1, "HorFPN", [c2, 2, bool(gf)]]
@@ -294,8 +301,6 @@ def graft_backbone(d: dict, preset: str) -> list[str]:
     for level in levels:
         index_row[level] = len(new)
         new.append([0, 1, "Index", [base * 2 ** (level - 2), level - 2]])
-    if new[-1][3][1] != 3:  # the P5 index last, so that the tail's -1 reads it
-        raise GraftError("internal: P5 must be the deepest level")
     offset = len(new) - (last32 + 1)
     rewired = []
     for j, row in enumerate(tail + head):
@@ -361,6 +366,7 @@ def graft(
     backbone: str | None = None,
     out: str | Path | None = None,
     rows: list[int] | None = None,
+    save: bool = True,
 ) -> Grafted:
     """Graft HorNet into ``model`` (a stock name such as ``yolov10s.yaml`` or a YAML path); see the module doc.
 
@@ -372,8 +378,10 @@ def graft(
         gf: Use the global-local filter (GF) in the new blocks.
         neck: ``horfpn`` to put HorFPN after the head's top-down fusions.
         backbone: A HorNet preset (``hornet_tiny_7x7``, ``small_gf``, ...) to replace the whole backbone with.
-        out: Write the grafted YAML there (folders are created; an existing file is replaced atomically).
+        out: The grafted YAML's path: written there (folders are created; an existing file is replaced atomically);
+            when ``model`` names a scale (``yolo11s.yaml``) and ``out`` does not, only that scale is kept.
         rows: Backbone row indices to replace instead of following ``at``.
+        save: Write ``out`` (False: only name it, e.g. to write with :meth:`Grafted.write` after a check).
 
     Returns:
         (Grafted): The new model dict, what was replaced, and the file text.
@@ -412,11 +420,8 @@ def graft(
             1, f"  scale {scale} as asked ({Path(str(model)).name}); the stock file also has {', '.join(scales)}"
         )
     result = Grafted(source, d, replaced, render(d, header), list(d.get("scales") or {}) or [""])
-    if out:
-        from .atomic import atomic_write_bytes
-
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(Path(out), result.text.encode())
+    if out and save:
+        result.write(out)
     return result
 
 

@@ -59,16 +59,15 @@ def graft_command(argv: list[str] | None = None) -> None:
             neck=opt.neck or None,
             backbone=opt.backbone or None,
             rows=rows,
+            out=out,
+            save=False,  # written below, once the grafted model has built
         )
         table = [] if opt.no_compare else compare(g)
     except GraftError as e:
         raise UserError(f"cannot graft {opt.model}: {e}") from e
     except (KeyError, ValueError, TypeError, IndexError, RuntimeError) as e:  # the grafted model does not build
         raise UserError(f"cannot graft {opt.model}: the grafted model does not build ({type(e).__name__}: {e})") from e
-    from yolo_hornet.atomic import atomic_write_bytes
-
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(Path(out), g.text.encode())
+    g.write(out)
     print(f"grafted {g.source}")
     for line in g.replaced:
         print(f"  {line}")
