@@ -78,6 +78,64 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+# train() settings our flags own -> the flag's attribute; a --hyp YAML may set them only where the flag is left at
+# its default (so an ultralytics args.yaml works as --hyp), and a flag given on the command line wins.
+FLAG_KEYS = {"epochs": "epochs", "batch": "batch_size", "imgsz": "imgsz", "rect": "rect", "save": "nosave",
+             "val": "noval", "plots": "noplots", "cache": "cache", "device": "device", "single_cls": "single_cls",
+             "optimizer": "optimizer", "workers": "workers", "cos_lr": "cos_lr", "patience": "patience",
+             "freeze": "freeze", "save_period": "save_period", "seed": "seed"}  # fmt: skip
+NEGATED = {"nosave", "noval", "noplots"}  # save: true in the YAML is --nosave left off
+INTEGERS = {"epochs", "batch_size", "imgsz", "workers", "patience", "save_period", "seed"}
+RUN_KEYS = {"task", "mode", "model", "data", "project", "name", "exist_ok", "save_dir", "resume", "trainer"}
+
+
+def apply_hyp(opt: argparse.Namespace) -> dict:
+    """Read ``--hyp``; move the keys our flags own onto ``opt``; return the other ultralytics keys.
+
+    Run identity (data, model, project, name, ...) always comes from the command; a key a flag owns comes from
+    the YAML only where that flag was not given. Each key left out is named in one warning line.
+    """
+    if not opt.hyp:
+        return {}
+    path = Path(opt.hyp)
+    if not path.is_file():
+        raise UserError(f"--hyp '{opt.hyp}' not found")
+    try:
+        hyp = yaml.safe_load(path.read_text()) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise UserError(f"--hyp '{opt.hyp}' is not valid YAML ({type(e).__name__})") from None
+    if not isinstance(hyp, dict):
+        raise UserError(f"--hyp '{opt.hyp}' must be a mapping of ultralytics keys (lr0: 0.01, ...)")
+    from ultralytics.cfg import DEFAULT_CFG_DICT
+
+    defaults = vars(parse_args([]))
+    ignored = sorted(k for k in hyp if k in RUN_KEYS or k not in DEFAULT_CFG_DICT)
+    for key, attr in FLAG_KEYS.items():
+        if key not in hyp:
+            continue
+        value = flag_value(attr, hyp.pop(key), opt.hyp, key)
+        if getattr(opt, attr) == defaults[attr]:
+            setattr(opt, attr, value)
+        elif getattr(opt, attr) != value:
+            ignored.append(f"{key} (the command line says {getattr(opt, attr)!r})")
+    if ignored:
+        print(f"warning: --hyp keys not used, ignored: {', '.join(map(str, ignored))}", file=sys.stderr)
+    return {k: v for k, v in hyp.items() if k in DEFAULT_CFG_DICT and k not in RUN_KEYS}
+
+
+def flag_value(attr: str, value, hyp_file: str, key: str):
+    """A --hyp YAML value in the form the flag ``attr`` holds it (or :class:`UserError`)."""
+    if attr in INTEGERS and (isinstance(value, bool) or not isinstance(value, int)):
+        raise UserError(f"--hyp '{hyp_file}': {key} must be a whole number, got {value!r}")
+    if attr in NEGATED:
+        return not value
+    if attr == "device":
+        return "" if value is None else str(value)
+    if attr == "freeze" and value is not None:
+        return [str(v) for v in (value if isinstance(value, list) else [value])]
+    return value
+
+
 def build_model(opt: argparse.Namespace):
     """Create the ``ultralytics.YOLO`` model from --cfg/--weights (transferring what matches)."""
     import yolo_hornet
@@ -175,6 +233,7 @@ def train_with(opt: argparse.Namespace):
     check_name(opt.name)
     bundled = not opt.data
     data = resolve_data(opt.data)
+    hyp = apply_hyp(opt)
     epochs = opt.epochs if opt.epochs is not None else (3 if bundled else 100)
     imgsz = opt.imgsz if opt.imgsz is not None else (320 if bundled else 640)
     if epochs < 1:
@@ -183,11 +242,6 @@ def train_with(opt: argparse.Namespace):
         raise UserError(f"--batch-size must be a positive number (or -1 for autobatch), got {opt.batch_size}")
     imgsz = round_imgsz(imgsz)
     check_device(opt.device)
-    hyp = {}
-    if opt.hyp:
-        if not Path(opt.hyp).is_file():
-            raise UserError(f"--hyp '{opt.hyp}' not found")
-        hyp = yaml.safe_load(Path(opt.hyp).read_text()) or {}
     model = build_model(opt)
     if bundled and model.task != "detect":
         raise UserError(
@@ -197,11 +251,6 @@ def train_with(opt: argparse.Namespace):
     data = check_task_data(data, model.task)
     if opt.cfg and opt.weights and Path(opt.weights).suffix == ".pt":
         report_transfer(model, opt, data)
-    from ultralytics.cfg import DEFAULT_CFG_DICT
-
-    unknown = sorted(set(hyp) - set(DEFAULT_CFG_DICT))
-    if unknown:
-        print(f"warning: --hyp keys not used by ultralytics, ignored: {', '.join(unknown)}", file=sys.stderr)
     args = dict(
         data=data,
         epochs=epochs,
@@ -222,7 +271,7 @@ def train_with(opt: argparse.Namespace):
         freeze=resolve_freeze(opt.freeze, model),
         save_period=opt.save_period,
         seed=opt.seed,
-        **{k: v for k, v in hyp.items() if k in DEFAULT_CFG_DICT},
+        **hyp,
     )
     from .safe_trainer import safe_trainer
 
