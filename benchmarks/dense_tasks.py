@@ -4,7 +4,7 @@
     python benchmarks/dense_tasks.py --render                                          # RESULTS.md from the CSV
     python benchmarks/dense_tasks.py --latency                                         # fused CPU latency, interleaved
 
-Every pair (stock, HorNet) trains from scratch with identical arguments (ultralytics defaults otherwise) through
+Every pair (stock, HorNet) trains from scratch with identical arguments (``--hyp``, else ultralytics defaults) through
 our ``train.py``; each finished run is appended to ``benchmarks/dense_results.csv`` (committed) and skipped when
 it is already there. Metrics: mIoU and pixel accuracy (semantic), delta1 and AbsRel (depth), on the val split.
 """
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import torch
+import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -30,24 +31,59 @@ PAIRS = {  # task -> (stock cfg, HorNet cfg), scale n
 }
 METRICS = {"semantic": ("metrics/mIoU", "metrics/pixel_acc"), "depth": ("metrics/delta1", "metrics/abs_rel")}
 FIELDS = ["task", "cfg", "epochs", "imgsz", "train", "val", "seed", "metric1", "metric2", "s_per_epoch", "machine",
-          "batch"]  # fmt: skip
+          "batch", "hyp"]  # fmt: skip
 CSV = HERE / "dense_results.csv"
 LATENCY_CSV = HERE / "dense_latency.csv"
 
 
 def read_csv(path: Path) -> list[dict]:
-    return list(csv.DictReader(path.open())) if path.exists() else []
+    """The rows of ``path``; a column added since a row was written reads as its default (batch 16, no hyp)."""
+    rows = list(csv.DictReader(path.open())) if path.exists() else []
+    for r in rows:
+        r["batch"], r["hyp"] = r.get("batch") or "16", r.get("hyp") or "defaults"
+    return rows
+
+
+def append_row(row: dict) -> None:
+    """Add ``row`` to the results CSV, rewriting the file whole (atomically) when its header lacks a column."""
+    rows = read_csv(CSV) + [row]
+    tmp = CSV.with_suffix(".tmp")
+    with tmp.open("w", newline="") as f:
+        w = csv.DictWriter(f, FIELDS)
+        w.writeheader()
+        w.writerows({k: r.get(k, "") for k in FIELDS} for r in rows)
+    tmp.replace(CSV)
+
+
+def parse_hyp(pairs: list[str]) -> dict:
+    """``["lr0=0.002", "mosaic=0"]`` -> ``{"lr0": 0.002, "mosaic": 0}`` (values parsed as YAML scalars)."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"error: --hyp takes key=value pairs, got '{pair}'")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def hyp_label(hyp: dict) -> str:
+    """The CSV/table spelling of a hyperparameter set: ``lr0=0.002 mosaic=0.0``, or ``defaults``."""
+    return " ".join(f"{k}={v}" for k, v in sorted(hyp.items())) or "defaults"
 
 
 def train_one(task: str, cfg: str, data: Path, a: argparse.Namespace) -> dict:
     """Train ``cfg`` from scratch on ``data``; return the CSV row with the final epoch's val metrics."""
     from yolo_hornet.cli import train
 
+    hyp = parse_hyp(a.hyp)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.time()
         args = ["--cfg", cfg, "--data", str(data), "--epochs", str(a.epochs), "--img", str(a.imgsz),
                 "--batch-size", str(a.batch), "--workers", str(a.workers), "--seed", str(a.seed),
                 "--project", tmp, "--name", "dense", "--noplots"]  # fmt: skip
+        if hyp:
+            (Path(tmp) / "hyp.yaml").write_text(yaml.safe_dump(hyp))
+            args += ["--hyp", str(Path(tmp) / "hyp.yaml")]
         train(args)
         elapsed = time.time() - start
         rows = read_csv(Path(tmp) / "dense" / "results.csv")
@@ -55,7 +91,8 @@ def train_one(task: str, cfg: str, data: Path, a: argparse.Namespace) -> dict:
     m1, m2 = METRICS[task]
     return dict(task=task, cfg=cfg, epochs=a.epochs, imgsz=a.imgsz, train=a.train, val=a.val, seed=a.seed,
                 metric1=f"{float(last[m1]):.4f}", metric2=f"{float(last[m2]):.4f}",
-                s_per_epoch=f"{elapsed / a.epochs:.1f}", machine=machine(), batch=a.batch)  # fmt: skip
+                s_per_epoch=f"{elapsed / a.epochs:.1f}", machine=machine(), batch=a.batch,
+                hyp=hyp_label(parse_hyp(a.hyp)))  # fmt: skip
 
 
 def measure_latency() -> None:
@@ -83,7 +120,7 @@ def render() -> None:
     for r in runs:
         names = ("mIoU", "pixel acc") if r["task"] == "semantic" else ("delta1", "AbsRel")
         l_ = lat.get(r["cfg"], {})
-        rows.append([r["task"], f"`{r['cfg']}`", r.get("batch") or "16", r["train"], f"{names[0]} {r['metric1']}",
+        rows.append([r["task"], f"`{r['cfg']}`", r["batch"], r["train"], r["hyp"], f"{names[0]} {r['metric1']}",
                      f"{names[1]} {r['metric2']}", l_.get("params_m", "-"), l_.get("cpu_ms_640", "-"),
                      r["s_per_epoch"]])  # fmt: skip
     setting = runs[0] if runs else {}
@@ -91,9 +128,13 @@ def render() -> None:
         "## Semantic segmentation and depth (DigitScenes, stock YOLO26 vs HorNet, same budget)\n\n"
         f"`python benchmarks/dense_tasks.py` — from scratch, {setting.get('epochs', '?')} epochs at "
         f"{setting.get('imgsz', '?')} px, the train scenes and batch size of each row (val: a quarter of train), "
-        "ultralytics defaults otherwise; metrics of the last epoch on the val split (unseen handwriting). Latency: "
+        "the settings of each row (same for both models), ultralytics defaults otherwise; metrics of the last epoch "
+        "on the val split (unseen handwriting). Latency: "
         "fused, CPU, 640x640, batch 1, timed interleaved in one process.\n\n"
-        + table(["task", "model", "batch", "train", "metric", "metric", "params (M)", "CPU ms @640", "s/epoch"], rows)
+        + table(
+            ["task", "model", "batch", "train", "settings", "metric", "metric", "params (M)", "CPU ms @640", "s/epoch"],
+            rows,
+        )  # fmt: skip
         + f"\n\nTraining: {setting.get('machine', '?')}. Latency: "
         f"{next(iter(lat.values()), {}).get('machine', 'not measured')}.\n"
     )
@@ -109,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--hyp", nargs="*", default=[], help="ultralytics settings for both models: lr0=0.002 mosaic=0 ...")
     p.add_argument("--tasks", nargs="+", default=list(PAIRS), choices=list(PAIRS))
     p.add_argument("--cfgs", nargs="+", default=None, help="only these cfgs of the pairs")
     p.add_argument("--render", action="store_true", help="only write RESULTS.md from the CSVs")
@@ -119,24 +161,19 @@ def main(argv: list[str] | None = None) -> None:
     if not (a.render or a.latency):
         from yolo_hornet.data.digitscenes import write_dataset
 
-        done = {
-            (r["task"], r["cfg"], r["epochs"], r["imgsz"], r["train"], r.get("batch") or "16") for r in read_csv(CSV)
-        }
+        key = ("task", "cfg", "epochs", "imgsz", "train", "batch", "hyp")
+        done = {tuple(r[k] for k in key) for r in read_csv(CSV)}
+        label = hyp_label(parse_hyp(a.hyp))
         with tempfile.TemporaryDirectory() as tmp:
             for task in a.tasks:
                 data = write_dataset(Path(tmp) / task, train=a.train, val=a.val, imgsz=a.imgsz, task=task)
                 for cfg in PAIRS[task]:
                     if a.cfgs and cfg not in a.cfgs:
                         continue
-                    if (task, cfg, str(a.epochs), str(a.imgsz), str(a.train), str(a.batch)) in done:
+                    if (task, cfg, str(a.epochs), str(a.imgsz), str(a.train), str(a.batch), label) in done:
                         continue
                     row = train_one(task, cfg, data, a)
-                    new = not CSV.exists()
-                    with CSV.open("a", newline="") as f:
-                        w = csv.DictWriter(f, FIELDS)
-                        if new:
-                            w.writeheader()
-                        w.writerow(row)
+                    append_row(row)
                     print(row, flush=True)
     render()
 
