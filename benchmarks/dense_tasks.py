@@ -133,6 +133,17 @@ def measure_latency() -> None:
         w.writerows([c, f"{p:.3f}", f"{t:.1f}", machine()] for c, p, t in zip(cfgs, params, ms))
 
 
+def trained_on(runs: list[dict]) -> str:
+    """``machine; date1, date2``: the machines of ``runs`` with the dates their rows were measured."""
+    seen: dict[str, list[str]] = {}
+    for r in runs:
+        where, _, day = r["machine"].rpartition("; ")
+        days = seen.setdefault(where, [])
+        if day not in days:
+            days.append(day)
+    return "; ".join(f"{where}; {', '.join(days)}" for where, days in seen.items()) or "?"
+
+
 def render() -> None:
     """Write the RESULTS.md section from the two CSVs."""
     runs, lat = read_csv(CSV), {r["cfg"]: r for r in read_csv(LATENCY_CSV)}
@@ -169,7 +180,7 @@ def render() -> None:
             ],
             rows,
         )  # fmt: skip
-        + f"\n\nTraining: {setting.get('machine', '?')}. Latency: "
+        + f"\n\nTraining: {trained_on(runs)}. Latency: "
         f"{next(iter(lat.values()), {}).get('machine', 'not measured')}.\n"
     )
     write_section("dense", md)
