@@ -3,11 +3,13 @@
 import csv
 import sys
 
+import pytest
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 
+@pytest.mark.slow
 def test_ab_smoke_run_and_render(tmp_path):
     import ab_study
 

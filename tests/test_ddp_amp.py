@@ -29,7 +29,7 @@ print("registered" if "yolo_hornet" in sys.modules else "not-registered", type(n
 """
 
 
-@pytest.mark.parametrize("how", ["train.py", "python-api-yaml"])
+@pytest.mark.parametrize("how", [pytest.param("train.py", marks=pytest.mark.slow), "python-api-yaml"])
 def test_ddp_state_rebuilds_in_fresh_worker(tmp_path, how):
     from ultralytics import YOLO
     from ultralytics.utils import dist

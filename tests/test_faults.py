@@ -220,7 +220,7 @@ def resume_to_completion(run: Path, cwd: Path, epochs: int) -> str:
     return out.stdout + out.stderr
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), pytest.param(signal.SIGTERM, 143, marks=pytest.mark.slow)])
 def test_signal_keeps_last_completed_epoch_then_resume(tmp_path, data, sig, code):
     epochs = 6
     proc = start(data, tmp_path, epochs)

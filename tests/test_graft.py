@@ -222,7 +222,7 @@ def small_sets(tmp_path_factory):
 
 ISSUE_CASES = [  # the commands of the issue: graft, then train.py --cfg <file> --epochs 1
     ("yolov10n.yaml", [], "detect"),
-    ("yolov3-tiny.yaml", [], "detect"),
+    pytest.param("yolov3-tiny.yaml", [], "detect", marks=pytest.mark.slow),
     pytest.param("yolov9t.yaml", [], "detect", marks=pytest.mark.slow),
     pytest.param("yolov6n.yaml", [], "detect", marks=pytest.mark.slow),
     pytest.param("yolo12n-obb.yaml", [], "obb", marks=pytest.mark.slow),

@@ -73,6 +73,7 @@ def test_openvino_fp32_matches_pytorch_for_every_task(tmp_path, name):
     close(got, want[: len(got)], rel=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("nncf") is None, reason="nncf not installed")
 def test_openvino_int8_keeps_the_detections(tmp_path):
     data = write_dataset(tmp_path / "ds", train=2, val=16, imgsz=160, seed=11)

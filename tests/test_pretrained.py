@@ -199,6 +199,7 @@ def test_optimizer_follows_the_official_decay_recipe():
                 for k in gammas))  # fmt: skip
 
 
+@pytest.mark.slow
 def test_train_preset_yaml_at_scale_s_from_named_weights(mirror, tmp_path, capsys):
     from yolo_hornet.data.digitscenes import write_dataset
 

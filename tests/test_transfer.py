@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import torch
 from ultralytics import YOLO
 
@@ -48,6 +49,7 @@ def test_transfer_rows_counts_name_and_shape_matches():
     assert transfer_rows(ours, YOLO("yolo11n.yaml").model)[22][0] < len(ours.model[22].state_dict())
 
 
+@pytest.mark.slow
 def test_transferred_rows_hold_the_checkpoint_tensors_when_classes_differ(tmp_path, capsys):
     """With lr 0 the trained model keeps its start: every row the report calls transferred holds the stock
     checkpoint's tensors; with 12 classes for a 10-class checkpoint the class convs cannot transfer, and the report

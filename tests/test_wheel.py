@@ -79,6 +79,7 @@ def test_installed_package_from_an_empty_folder(venv, tmp_path):
     assert not list(venv.rglob("*.onnx"))  # nothing written into the installed package
 
 
+@pytest.mark.slow
 def test_installed_yolov5_style_commands(venv, tmp_path):
     """yolo-hornet-train, -val and -export of the installed package, once each, from an empty folder."""
     from yolo_hornet.data.digitscenes import write_dataset
