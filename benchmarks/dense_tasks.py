@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import fcntl
+import io
 import sys
 import tempfile
 import time
@@ -33,6 +34,8 @@ PAIRS = {  # task -> (stock cfg, HorNet cfg), scale n
 METRICS = {"semantic": ("metrics/mIoU", "metrics/pixel_acc"), "depth": ("metrics/delta1", "metrics/abs_rel")}
 FIELDS = ["task", "cfg", "epochs", "imgsz", "train", "val", "seed", "metric1", "metric2", "s_per_epoch", "machine",
           "batch", "hyp", "digit_iou"]  # fmt: skip
+COLUMNS = ["task", "model", "batch", "train", "settings", "metric", "metric", "digit IoU", "params (M)", "CPU ms @640",
+           "s/epoch"]  # fmt: skip
 CSV = HERE / "dense_results.csv"
 LATENCY_CSV = HERE / "dense_latency.csv"
 
@@ -48,15 +51,15 @@ def read_csv(path: Path) -> list[dict]:
 
 def append_row(row: dict) -> None:
     """Add ``row`` to the results CSV, rewriting the file whole (atomically, under a lock: runs go in parallel)."""
+    from yolo_hornet.atomic import atomic_write_bytes
+
     with CSV.with_suffix(".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        rows = read_csv(CSV) + [row]
-        tmp = CSV.with_suffix(".tmp")
-        with tmp.open("w", newline="") as f:
-            w = csv.DictWriter(f, FIELDS)
-            w.writeheader()
-            w.writerows({k: r.get(k, "") for k in FIELDS} for r in rows)
-        tmp.replace(CSV)
+        text = io.StringIO(newline="")
+        w = csv.DictWriter(text, FIELDS)
+        w.writeheader()
+        w.writerows({k: r.get(k, "") for k in FIELDS} for r in read_csv(CSV) + [row])
+        atomic_write_bytes(CSV, text.getvalue().encode())
 
 
 def parse_hyp(pairs: list[str]) -> dict:
@@ -97,7 +100,7 @@ def train_one(task: str, cfg: str, data: Path, a: argparse.Namespace) -> dict:
     return dict(task=task, cfg=cfg, epochs=a.epochs, imgsz=a.imgsz, train=a.train, val=a.val, seed=a.seed,
                 metric1=f"{float(last[m1]):.4f}", metric2=f"{float(last[m2]):.4f}",
                 s_per_epoch=f"{elapsed / a.epochs:.1f}", machine=machine(), batch=a.batch,
-                hyp=hyp_label(parse_hyp(a.hyp)), digit_iou=digits)  # fmt: skip
+                hyp=hyp_label(hyp), digit_iou=digits)  # fmt: skip
 
 
 def digit_iou(weights: Path, data: Path, a: argparse.Namespace, tmp: str) -> str:
@@ -108,9 +111,10 @@ def digit_iou(weights: Path, data: Path, a: argparse.Namespace, tmp: str) -> str
     """
     from ultralytics import YOLO
 
-    metrics = YOLO(str(weights)).val(data=str(data), imgsz=a.imgsz, batch=a.batch, workers=a.workers, plots=False,
-                                     project=tmp, name="digits", verbose=False)  # fmt: skip
-    names = YOLO(str(weights)).names
+    model = YOLO(str(weights))
+    metrics = model.val(data=str(data), imgsz=a.imgsz, batch=a.batch, workers=a.workers, plots=False, project=tmp,
+                        name="digits", verbose=False)  # fmt: skip
+    names = model.names
     ious = [float(v) for i, v in enumerate(metrics.per_class_iou) if names[i] != "background"]
     return f"{sum(ious) / len(ious):.4f}"
 
@@ -164,22 +168,7 @@ def render() -> None:
         "background everywhere scores about 0.086 here (the rows near it learned no digits); *digit IoU* is the mean "
         "IoU of the 10 digit classes alone (background left out; - where not measured). Latency: "
         "fused, CPU, 640x640, batch 1, timed interleaved in one process.\n\n"
-        + table(
-            [
-                "task",
-                "model",
-                "batch",
-                "train",
-                "settings",
-                "metric",
-                "metric",
-                "digit IoU",
-                "params (M)",
-                "CPU ms @640",
-                "s/epoch",
-            ],
-            rows,
-        )  # fmt: skip
+        + table(COLUMNS, rows)
         + f"\n\nTraining: {trained_on(runs)}. Latency: "
         f"{next(iter(lat.values()), {}).get('machine', 'not measured')}.\n"
     )
